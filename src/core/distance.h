@@ -1,0 +1,42 @@
+// Distance kernels over float vectors, chosen once per process from the CPU's features.
+// Pure C++: no Postgres header may be included from src/core.
+#pragma once
+
+#include <cstddef>
+
+namespace ann::core {
+
+// Every kernel accumulates in float, as pgvector does, so results agree across variants
+// within float rounding; callers widen to double where SQL wants float8.
+using DistanceKernel = float (*)(const float *a, const float *b, std::size_t n) noexcept;
+
+struct CosineParts {
+    float dot;
+    float norm_a_squared;
+    float norm_b_squared;
+};
+using CosinePartsKernel = CosineParts (*)(const float *a, const float *b, std::size_t n) noexcept;
+using NormKernel = float (*)(const float *a, std::size_t n) noexcept;
+
+struct DistanceKernels {
+    const char *name;                   // "scalar", "avx2", "avx512"
+    DistanceKernel l2_squared;          // sum (a_i - b_i)^2
+    DistanceKernel inner_product;       // sum a_i * b_i
+    DistanceKernel l1;                  // sum |a_i - b_i|
+    CosinePartsKernel cosine_parts;     // dot and both squared norms in one pass
+    NormKernel norm_squared;            // sum a_i^2
+};
+
+// The variants compiled into this binary; a variant whose instructions the CPU lacks is null.
+const DistanceKernels &scalar_kernels() noexcept;
+const DistanceKernels *avx2_kernels() noexcept;    // needs AVX2 + FMA
+const DistanceKernels *avx512_kernels() noexcept;  // needs AVX-512F
+
+// The fastest variant this CPU supports. Safe to call from anywhere; the choice is made once.
+const DistanceKernels &kernels() noexcept;
+
+// Cosine distance 1 - cos(a, b) from its parts, clamped to [0, 2]; NaN when a norm is zero,
+// as pgvector returns.
+double cosine_distance_from_parts(const CosineParts &parts) noexcept;
+
+}  // namespace ann::core

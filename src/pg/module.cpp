@@ -1,0 +1,16 @@
+// Module entry: the magic block Postgres checks on load, and process-wide initialisation.
+#include "pg/postgres.hpp"
+
+#include "core/distance.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void)
+{
+    // Choose the distance kernels now, so the first query does not pay for CPUID.
+    (void)ann::core::kernels();
+}
+}

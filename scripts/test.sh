@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs every test suite: C++ core unit tests, then pg_regress and the TAP tests against a
+# throwaway cluster. Installs missing packages and the extension first. Ends with the line
+#   N passed, N failed
+# and exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+
+scripts/install-deps.sh || exit 1
+scripts/build-install.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+log_dir=$(mktemp -d /tmp/ann-test-logs.XXXXXX)
+
+echo "== core unit tests"
+make -s core-test >"$log_dir/core.log" 2>&1
+core_status=$?
+tail -n 3 "$log_dir/core.log"
+core_passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log_dir/core.log")
+core_failed=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log_dir/core.log")
+if [ -z "$core_passed$core_failed" ]; then
+    cat "$log_dir/core.log"
+    count 0 1
+else
+    count "${core_passed:-0}" "${core_failed:-0}"
+    [ "$core_status" = 0 ] || [ -n "$core_failed" ] || count 0 1
+fi
+
+export ANN_PGDATA=/tmp/ann-test-pg/data ANN_PGPORT=55434
+scripts/cluster.sh stop >/dev/null 2>&1
+scripts/cluster.sh start || { echo "$passed passed, $((failed + 1)) failed"; exit 1; }
+eval "$(scripts/cluster.sh env)"
+
+echo "== pg_regress"
+make -s installcheck >"$log_dir/regress.log" 2>&1
+regress_status=$?
+grep -E '^(ok|not ok|test |     |\s+[a-z_]+ +\.\.\.)' "$log_dir/regress.log" || true
+grep -E 'tests (passed|failed)' "$log_dir/regress.log" || true
+regress_total=$(ls sql/*.sql | grep -vc '/ann--')
+regress_failed=$(grep -cE '(^not ok|\.\.\. FAILED|\.\.\. failed)' "$log_dir/regress.log")
+if [ "$regress_status" != 0 ] && [ "$regress_failed" = 0 ]; then
+    cat "$log_dir/regress.log"
+    regress_failed=$regress_total
+fi
+[ -f regression.diffs ] && [ "$regress_failed" != 0 ] && head -n 200 regression.diffs
+count $((regress_total - regress_failed)) "$regress_failed"
+
+if ls test/tap/*.pl >/dev/null 2>&1; then
+    echo "== TAP tests"
+    test/tap/run.sh >"$log_dir/tap.log" 2>&1
+    tap_status=$?
+    cat "$log_dir/tap.log"
+    tap_passed=$(grep -cE '^ok ' "$log_dir/tap.log" || true)
+    tap_failed=$(grep -cE '^not ok ' "$log_dir/tap.log" || true)
+    [ "$tap_status" = 0 ] || [ "$tap_failed" != 0 ] || tap_failed=1
+    count "$tap_passed" "$tap_failed"
+fi
+
+scripts/cluster.sh stop
+echo "logs: $log_dir"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]

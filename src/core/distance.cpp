@@ -1,19 +1,40 @@
+// Variant selection and the cosine arithmetic shared by every variant. The kernels themselves
+// live in distance_scalar.cpp, distance_avx2.cpp and distance_avx512.cpp.
 #include "core/distance.h"
+
+#include <algorithm>
 #include <cmath>
+#include <limits>
+
 namespace ann::core {
-static float l2s(const float *a, const float *b, std::size_t n) noexcept { float s=0; for (std::size_t i=0;i<n;i++){float d=a[i]-b[i]; s+=d*d;} return s; }
-static float ip(const float *a, const float *b, std::size_t n) noexcept { float s=0; for (std::size_t i=0;i<n;i++) s+=a[i]*b[i]; return s; }
-static float l1(const float *a, const float *b, std::size_t n) noexcept { float s=0; for (std::size_t i=0;i<n;i++) s+=std::fabs(a[i]-b[i]); return s; }
-static CosineParts cp(const float *a, const float *b, std::size_t n) noexcept { CosineParts p{0,0,0}; for (std::size_t i=0;i<n;i++){p.dot+=a[i]*b[i]; p.norm_a_squared+=a[i]*a[i]; p.norm_b_squared+=b[i]*b[i];} return p; }
-static float ns(const float *a, std::size_t n) noexcept { float s=0; for (std::size_t i=0;i<n;i++) s+=a[i]*a[i]; return s; }
-static const DistanceKernels scalar{"scalar", l2s, ip, l1, cp, ns};
-const DistanceKernels &scalar_kernels() noexcept { return scalar; }
-const DistanceKernels *avx2_kernels() noexcept { return nullptr; }
-const DistanceKernels *avx512_kernels() noexcept { return nullptr; }
-const DistanceKernels &kernels() noexcept { return scalar; }
-double cosine_distance_from_parts(const CosineParts &p) noexcept {
-    double sim = (double)p.dot / std::sqrt((double)p.norm_a_squared * (double)p.norm_b_squared);
-    if (sim > 1) sim = 1; else if (sim < -1) sim = -1;
-    return 1 - sim;
+namespace {
+
+const DistanceKernels &fastest_supported_kernels() noexcept {
+    if (const DistanceKernels *avx512 = avx512_kernels()) return *avx512;
+    if (const DistanceKernels *avx2 = avx2_kernels()) return *avx2;
+    return scalar_kernels();
 }
+
+}  // namespace
+
+const DistanceKernels &kernels() noexcept {
+    static const DistanceKernels &chosen = fastest_supported_kernels();
+    return chosen;
 }
+
+double cosine_distance_from_parts(const CosineParts &parts) noexcept {
+    // A zero vector has no direction. Testing the norms rather than relying on 0/0 also
+    // catches vectors so small that their squared norm underflowed to zero.
+    if (parts.norm_a_squared == 0.0f || parts.norm_b_squared == 0.0f) {
+        return std::numeric_limits<double>::quiet_NaN();
+    }
+    // In double, as pgvector does: the float product of two squared norms overflows easily.
+    const double similarity =
+        static_cast<double>(parts.dot) /
+        std::sqrt(static_cast<double>(parts.norm_a_squared) *
+                  static_cast<double>(parts.norm_b_squared));
+    // Float rounding can push |similarity| slightly past 1; a distance must stay in [0, 2].
+    return 1.0 - std::clamp(similarity, -1.0, 1.0);
+}
+
+}  // namespace ann::core

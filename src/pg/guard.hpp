@@ -10,8 +10,9 @@ enum class CaughtKind { none, out_of_memory, other };
 
 // Runs body(); a C++ exception becomes ERROR once the catch block has ended. The body may
 // ereport itself, provided no object with a non-trivial destructor is alive at that point.
+// Index AM callbacks, which Postgres calls through plain function pointers, use it too.
 template <typename Body>
-Datum guarded_call(const char *function_name, Body &&body)
+auto guarded_call(const char *function_name, Body &&body) -> decltype(body())
 {
     CaughtKind caught = CaughtKind::none;
     char what[256];

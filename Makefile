@@ -33,7 +33,9 @@ include $(PGXS)
 
 # Core objects must never see Postgres headers: build them without the server include path.
 $(CORE_OBJS): override CPPFLAGS = -Isrc
-$(CORE_OBJS): src/core/*.h
+
+# Headers change struct layouts: rebuild everything that may include them.
+$(OBJS): $(wildcard src/core/*.h src/pg/*.hpp)
 
 CORE_TEST_SRCS = $(sort $(wildcard test/core/*.cpp))
 CORE_TOOL_FLAGS = -std=c++17 -O2 -g -Wall -Wextra -Isrc

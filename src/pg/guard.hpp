@@ -50,4 +50,4 @@ auto guarded_call(const char *function_name, Body &&body) -> decltype(body())
         return ann::pg::guarded_call(#name, [fcinfo]() { return name##_body(fcinfo); }); \
     }                                                                                  \
     }                                                                                  \
-    static Datum name##_body(FunctionCallInfo fcinfo)
+    static Datum name##_body([[maybe_unused]] FunctionCallInfo fcinfo)

@@ -2,6 +2,7 @@
 #include "pg/postgres.hpp"
 
 #include "core/distance.h"
+#include "pg/hnsw.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -12,5 +13,6 @@ void _PG_init(void)
 {
     // Choose the distance kernels now, so the first query does not pay for CPUID.
     (void)ann::core::kernels();
+    ann::pg::hnsw_init();
 }
 }

@@ -1,0 +1,80 @@
+#include "pg/buffer_hints.hpp"
+
+extern "C" {
+#include "storage/buf_internals.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+// Blocks whose buffers are remembered: 4 MB of hints covers an index of 8 GB.
+constexpr BlockNumber kMaxHintedBlocks = 1u << 20;
+
+struct BufferHints {
+    RelFileNode node;
+    Buffer *buffers;  // by block number; InvalidBuffer where unknown
+    BlockNumber capacity;
+};
+
+BufferHints hints;
+
+// Makes hints cover `block` of `index`, forgetting those of another index. False when the
+// block is beyond what is remembered.
+bool cover(Relation index, BlockNumber block)
+{
+    if (block >= kMaxHintedBlocks)
+        return false;
+    const bool same_index = hints.buffers != nullptr && RelFileNodeEquals(hints.node, index->rd_node);
+    if (same_index && block < hints.capacity)
+        return true;
+    BlockNumber capacity = Max(hints.capacity, static_cast<BlockNumber>(1024));
+    while (capacity <= block)
+        capacity *= 2;
+    Buffer *buffers = static_cast<Buffer *>(MemoryContextAlloc(TopMemoryContext, sizeof(Buffer) * capacity));
+    BlockNumber kept = 0;
+    if (same_index) {
+        memcpy(buffers, hints.buffers, sizeof(Buffer) * hints.capacity);
+        kept = hints.capacity;
+    }
+    for (BlockNumber i = kept; i < capacity; i++)
+        buffers[i] = InvalidBuffer;
+    if (hints.buffers != nullptr)
+        pfree(hints.buffers);
+    hints.node = index->rd_node;
+    hints.buffers = buffers;
+    hints.capacity = capacity;
+    return true;
+}
+
+}  // namespace
+
+Buffer read_buffer_hinted(Relation index, BlockNumber block)
+{
+    if (RelationUsesLocalBuffers(index) || !cover(index, block))
+        return ReadBuffer(index, block);
+    const Buffer recent = hints.buffers[block];
+    if (recent != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, recent))
+        return recent;
+    const Buffer buffer = ReadBuffer(index, block);
+    hints.buffers[block] = buffer;
+    return buffer;
+}
+
+}  // namespace ann::pg
+
+namespace ann::pg {
+
+Page prefetch_hinted_page(Relation index, BlockNumber block)
+{
+    if (hints.buffers == nullptr || block >= hints.capacity || hints.buffers[block] == InvalidBuffer ||
+        !RelFileNodeEquals(hints.node, index->rd_node))
+        return nullptr;
+    const Buffer buffer = hints.buffers[block];
+    __builtin_prefetch(GetBufferDescriptor(buffer - 1));
+    Page page = static_cast<Page>(BufferGetBlock(buffer));
+    __builtin_prefetch(page);
+    return page;
+}
+
+}  // namespace ann::pg

@@ -1,0 +1,24 @@
+// Reading index pages without a buffer-table lookup where possible. A graph search touches
+// thousands of pages per query, and looking each up in the shared buffer mapping table is a
+// large part of its cost; this remembers, per backend, which buffer last held each block of
+// the index used last, and pins it through ReadRecentBuffer, which only re-checks the tag.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+}
+
+namespace ann::pg {
+
+// ReadBuffer(index, block), faster when the block is still where it was last seen.
+Buffer read_buffer_hinted(Relation index, BlockNumber block);
+
+// Where the block was last seen, without pinning it: a guess, good for prefetching only (the
+// buffer may hold another page by now). Starts loading that buffer's header and the page's
+// header. Null when unknown.
+Page prefetch_hinted_page(Relation index, BlockNumber block);
+
+}  // namespace ann::pg

@@ -1,0 +1,70 @@
+// The hnsw index access method: options, settings and the callbacks each src/pg/hnsw_*.cpp
+// file implements.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include "pg/index_metric.hpp"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace ann::pg {
+
+constexpr int kHnswDefaultM = 16;
+constexpr int kHnswMinM = 2;
+constexpr int kHnswMaxM = 100;
+constexpr int kHnswDefaultEfConstruction = 64;
+constexpr int kHnswMinEfConstruction = 4;
+constexpr int kHnswMaxEfConstruction = 1000;
+constexpr int kHnswDefaultEfSearch = 40;
+constexpr int kHnswMinEfSearch = 1;
+constexpr int kHnswMaxEfSearch = 1000;
+
+// Parsed WITH (...) options, as build_reloptions lays them out.
+struct HnswOptions {
+    int32 vl_len_;
+    int m;
+    int ef_construction;
+};
+
+// hnsw.ef_search
+extern int hnsw_ef_search;
+
+// Sub-phases reported in pg_stat_progress_create_index.
+enum HnswBuildPhase : int64 {
+    kHnswPhaseLoad = 2,
+    kHnswPhaseGraph = 3,
+    kHnswPhaseWrite = 4,
+};
+
+// Registers reloptions and settings; called once from _PG_init.
+void hnsw_init();
+
+int hnsw_option_m(Relation index);
+int hnsw_option_ef_construction(Relation index);
+
+// Inserts one row's vector (already normalised for cosine) into the paged graph. Used by
+// aminsert and by a build whose graph outgrew maintenance_work_mem.
+void hnsw_insert_vector(Relation index, IndexMetric metric, const float *vector, int dim,
+                        ItemPointer heap_tid);
+
+// Callbacks, by file.
+IndexBuildResult *hnsw_build(Relation heap, Relation index, IndexInfo *index_info);  // hnsw_build.cpp
+void hnsw_build_empty(Relation index);
+bool hnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,  // hnsw_insert.cpp
+                 Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
+                 IndexInfo *index_info);
+IndexScanDesc hnsw_begin_scan(Relation index, int nkeys, int norderbys);  // hnsw_scan.cpp
+void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool hnsw_get_tuple(IndexScanDesc scan, ScanDirection direction);
+void hnsw_end_scan(IndexScanDesc scan);
+IndexBulkDeleteResult *hnsw_bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,  // hnsw_vacuum.cpp
+                                        IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *hnsw_vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+}  // namespace ann::pg

@@ -1,0 +1,215 @@
+#include "pg/hnsw_graph_reader.hpp"
+
+#include "pg/buffer_hints.hpp"
+#include "pg/hnsw.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+}
+
+namespace ann::pg {
+
+HnswElementTuple *HnswGraphReader::element_at(Page page, OffsetNumber offset)
+{
+    if (offset < FirstOffsetNumber || offset > PageGetMaxOffsetNumber(page))
+        return nullptr;
+    ItemId item = PageGetItemId(page, offset);
+    if (!ItemIdIsNormal(item))
+        return nullptr;
+    auto *element = reinterpret_cast<HnswElementTuple *>(PageGetItem(page, item));
+    return element->kind == kHnswElementTuple ? element : nullptr;
+}
+
+Page HnswGraphReader::pin_and_lock(BlockNumber block)
+{
+    if (pinned_ == InvalidBuffer || BufferGetBlockNumber(pinned_) != block) {
+        if (pinned_ != InvalidBuffer)
+            ReleaseBuffer(pinned_);
+        pinned_ = InvalidBuffer;
+        pinned_ = read_buffer_hinted(index_, block);
+    }
+    LockBuffer(pinned_, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(pinned_);
+    // The header is read anyway; the special area at the page's end would cost another
+    // cache miss per page, so the full check runs only when the header looks wrong.
+    if (unlikely(reinterpret_cast<PageHeader>(page)->pd_special != BLCKSZ - MAXALIGN(sizeof(HnswPageOpaque))))
+        hnsw_check_page(index_, page, block);
+    return page;
+}
+
+void HnswGraphReader::unlock()
+{
+    LockBuffer(pinned_, BUFFER_LOCK_UNLOCK);
+}
+
+void HnswGraphReader::release()
+{
+    if (pinned_ != InvalidBuffer)
+        ReleaseBuffer(pinned_);
+    pinned_ = InvalidBuffer;
+}
+
+float HnswGraphReader::distance_on_page(Page page, OffsetNumber offset, const float *query, bool *found)
+{
+    const HnswElementTuple *element = element_at(page, offset);
+    *found = element != nullptr;
+    return element ? metric_distance(metric_, query, element->vector, dimensions_) : 0.0f;
+}
+
+uint32 HnswGraphReader::read_links(uint64 id, int level, ItemPointerData *links)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    Page page = pin_and_lock(ItemPointerGetBlockNumber(&tid));
+    HnswElementTuple *element = element_at(page, ItemPointerGetOffsetNumber(&tid));
+    uint32 count = 0;
+    if (element != nullptr && level <= element->level) {
+        const ItemPointerData *slots = hnsw_element_links(element, dimensions_) + hnsw_level_link_offset(m_, level);
+        const int capacity = hnsw_level_capacity(m_, level);
+        for (int i = 0; i < capacity && ItemPointerIsValid(&slots[i]); i++)
+            links[count++] = slots[i];
+    }
+    unlock();
+    return count;
+}
+
+// Starts loading the pages, line pointers and vectors of elements about to be ranked, so
+// their cache misses overlap instead of following one another. Reads nothing it relies on:
+// a stale hint or a line pointer changing under us only wastes a prefetch.
+void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
+{
+    Page pages[2 * kHnswMaxM];
+    for (uint32 i = 0; i < count; i++) {
+        pages[i] = prefetch_hinted_page(index_, static_cast<BlockNumber>(ids[i] >> 16));
+        if (pages[i] != nullptr)
+            __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
+    }
+    const Size vector_bytes = sizeof(float) * dimensions_;
+    for (uint32 i = 0; i < count; i++) {
+        if (pages[i] == nullptr)
+            continue;
+        const ItemIdData item = *PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF));
+        const Size start = ItemIdGetOffset(&item) + offsetof(HnswElementTuple, vector);
+        if (start + vector_bytes > BLCKSZ)
+            continue;
+        const char *vector = static_cast<const char *>(pages[i]) + start;
+        for (Size line = 0; line < vector_bytes; line += 64)
+            __builtin_prefetch(vector + line);
+    }
+}
+
+void HnswGraphReader::run(core::ScanSearchState &state, const float *query)
+{
+    ItemPointerData links[2 * kHnswMaxM];
+    uint64 pending[2 * kHnswMaxM];
+    uint64 node;
+    while (state.pop_candidate(&node)) {
+        CHECK_FOR_INTERRUPTS();
+        uint64 next;
+        if (state.peek_candidate(&next)) {
+            Page page = prefetch_hinted_page(index_, static_cast<BlockNumber>(next >> 16));
+            if (page != nullptr)
+                __builtin_prefetch(PageGetItemId(page, static_cast<OffsetNumber>(next & 0xFFFF)));
+        }
+        const uint32 link_count = read_links(node, state.level(), links);
+        uint32 pending_count = 0;
+        for (uint32 i = 0; i < link_count; i++) {
+            const uint64 id = hnsw_node_id(&links[i]);
+            if (state.mark_visited(id)) {
+                // Insertion sort by id groups the neighbours by page.
+                uint32 at = pending_count++;
+                while (at > 0 && pending[at - 1] > id) {
+                    pending[at] = pending[at - 1];
+                    at--;
+                }
+                pending[at] = id;
+            }
+        }
+        prefetch_elements(pending, pending_count);
+        for (uint32 i = 0; i < pending_count;) {
+            const BlockNumber block = static_cast<BlockNumber>(pending[i] >> 16);
+            Page page = pin_and_lock(block);
+            for (; i < pending_count && static_cast<BlockNumber>(pending[i] >> 16) == block; i++) {
+                bool found;
+                const float distance = distance_on_page(page, static_cast<OffsetNumber>(pending[i] & 0xFFFF), query, &found);
+                if (found)
+                    state.offer(pending[i], distance);
+            }
+            unlock();
+        }
+    }
+}
+
+bool HnswGraphReader::search(core::ScanSearchState &state, const float *query, uint32 ef, int wide_level,
+                             const HnswMeta &meta)
+{
+    if (!ItemPointerIsValid(&meta.entry_point))
+        return false;
+    const uint64 entry = hnsw_node_id(&meta.entry_point);
+    Page page = pin_and_lock(ItemPointerGetBlockNumber(&meta.entry_point));
+    bool found;
+    const float distance = distance_on_page(page, ItemPointerGetOffsetNumber(&meta.entry_point), query, &found);
+    unlock();
+    if (!found)
+        return false;
+    if (state.start(entry, distance, meta.entry_level, Min(wide_level, meta.entry_level), ef) != core::HnswStatus::ok)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw search")));
+    run(state, query);
+    return true;
+}
+
+bool HnswGraphReader::read_vector(uint64 id, float *out)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    Page page = pin_and_lock(ItemPointerGetBlockNumber(&tid));
+    const HnswElementTuple *element = element_at(page, ItemPointerGetOffsetNumber(&tid));
+    const bool live = element != nullptr && !element_is_dead(element);
+    if (live)
+        memcpy(out, element->vector, sizeof(float) * dimensions_);
+    unlock();
+    return live;
+}
+
+uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    bool first = true;
+    while (ItemPointerIsValid(&tid)) {
+        Page page = pin_and_lock(ItemPointerGetBlockNumber(&tid));
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&tid);
+        const ItemPointerData *heap_tids = nullptr;
+        uint32 n = 0;
+        ItemPointerSetInvalid(&tid);
+        if (first) {
+            HnswElementTuple *element = element_at(page, offset);
+            if (element != nullptr) {
+                heap_tids = hnsw_element_heap_tids(element, dimensions_, m_);
+                n = element->heap_tid_count;
+                tid = element->more_heap_tids;
+            }
+        } else if (offset <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, offset))) {
+            auto *chunk = reinterpret_cast<HnswHeapTidsTuple *>(PageGetItem(page, PageGetItemId(page, offset)));
+            if (chunk->kind == kHnswHeapTidsTuple) {
+                heap_tids = chunk->heap_tids;
+                n = chunk->count;
+                tid = chunk->next;
+            }
+        }
+        if (count + n > *capacity) {
+            *capacity = Max(*capacity * 2, count + n);
+            *out = *out ? static_cast<ItemPointerData *>(repalloc(*out, sizeof(ItemPointerData) * *capacity))
+                        : static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * *capacity));
+        }
+        if (n > 0)
+            memcpy(*out + count, heap_tids, sizeof(ItemPointerData) * n);
+        count += n;
+        unlock();
+        first = false;
+    }
+    return count;
+}
+
+}  // namespace ann::pg

@@ -1,0 +1,63 @@
+// Reading the paged graph for searches (index scans and inserts): what a search needs from
+// one element, fetched under a short share lock. The last page stays pinned, as the build
+// lays neighbours out on shared pages.
+#pragma once
+
+#include "core/hnsw_search.h"
+#include "pg/hnsw_pages.hpp"
+#include "pg/index_metric.hpp"
+
+namespace ann::pg {
+
+class HnswGraphReader {
+public:
+    HnswGraphReader(Relation index, IndexMetric metric, int dimensions, int m)
+        : index_(index), metric_(metric), dimensions_(dimensions), m_(m)
+    {
+    }
+
+    // Releases the pin kept between reads. Call before the reader goes out of use.
+    void release();
+
+    // Starts `state` at the meta page's entry point and runs it until the first layer at or
+    // below `wide_level` is exhausted (a scan passes 0; an insert its own level, then takes
+    // each layer's results and continues with descend() and run()). False when the graph is
+    // empty.
+    bool search(core::ScanSearchState &state, const float *query, uint32 ef, int wide_level,
+                const HnswMeta &meta);
+
+    // Continues `state` after descend(): the same loop as search() without a new start.
+    void run(core::ScanSearchState &state, const float *query);
+
+    // Copies the vector of element `id` into `out`; false if it is no longer an element or
+    // has no rows left (such an element only awaits VACUUM's repair and must not be linked).
+    bool read_vector(uint64 id, float *out);
+
+    // Appends the heap TIDs of element `id` (inline ones, then its overflow chain) to `out`,
+    // growing it in CurrentMemoryContext. Returns the new count.
+    uint32 read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity);
+
+    // The element at `offset` of a locked page, or null if the slot holds none.
+    static HnswElementTuple *element_at(Page page, OffsetNumber offset);
+
+    // True when every row of the element is gone.
+    static bool element_is_dead(const HnswElementTuple *element)
+    {
+        return element->heap_tid_count == 0 && !ItemPointerIsValid(&element->more_heap_tids);
+    }
+
+private:
+    Page pin_and_lock(BlockNumber block);
+    void unlock();
+    void prefetch_elements(const uint64 *ids, uint32 count);
+    float distance_on_page(Page page, OffsetNumber offset, const float *query, bool *found);
+    uint32 read_links(uint64 id, int level, ItemPointerData *links);
+
+    Relation index_;
+    IndexMetric metric_;
+    int dimensions_;
+    int m_;
+    Buffer pinned_ = InvalidBuffer;
+};
+
+}  // namespace ann::pg

@@ -1,0 +1,409 @@
+// Inserting into a built graph (aminsert, and builds past maintenance_work_mem). The new
+// element is found its neighbours by the same paged search a scan runs, written to a page
+// with room, and then linked from each neighbour, pruning full neighbour lists with the
+// core's heuristic. Every page change is one GenericXLog record.
+//
+// Concurrency: inserts hold a share lock on the index's entry-point lock (a heavyweight lock
+// on the meta block's number); one that may raise the entry point takes it exclusively. Only
+// one buffer is locked at a time, except an exclusive element page while the new element is
+// placed, so inserts, scans and VACUUM cannot deadlock on buffers.
+#include "pg/hnsw.hpp"
+
+#include <cmath>
+#include <type_traits>
+
+#include "core/hnsw_select.h"
+#include "pg/guard.hpp"
+#include "pg/hnsw_graph_reader.hpp"
+#include "pg/vector.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "storage/freespace.h"
+#include "storage/lmgr.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+// Attempts to rewrite a neighbour's full link list before giving that back-link up; a list
+// that changes under us was just rewritten by a concurrent insert, which is rare.
+constexpr int kLinkUpdateAttempts = 3;
+
+struct Neighbour {
+    uint64 id;
+    float distance;
+};
+
+int random_level(int m, int max_level)
+{
+    const double uniform = 1.0 - pg_prng_double(&pg_global_prng_state);  // (0, 1]
+    const int level = static_cast<int>(std::floor(-std::log(uniform) / std::log(static_cast<double>(m))));
+    return Min(level, max_level);
+}
+
+core::MemoryHooks context_hooks()
+{
+    return core::MemoryHooks{
+        CurrentMemoryContext,
+        [](void *memory_context, std::size_t bytes) noexcept -> void * {
+            return MemoryContextAllocExtended(static_cast<MemoryContext>(memory_context), bytes,
+                                              MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+        },
+        [](void *, void *memory) noexcept { pfree(memory); },
+    };
+}
+
+class Inserter {
+public:
+    Inserter(Relation index, IndexMetric metric, const HnswMeta &meta, const float *vector)
+        : index_(index), metric_(metric), meta_(meta), dim_(static_cast<int>(meta.dimensions)),
+          vector_(vector), reader_(index, metric, static_cast<int>(meta.dimensions), meta.m)
+    {
+        candidate_vectors_ = static_cast<float *>(palloc(sizeof(float) * dim_ * (meta.ef_construction + 1)));
+        selected_ = static_cast<uint32 *>(palloc(sizeof(uint32) * (meta.ef_construction + 1)));
+    }
+
+    void insert(ItemPointer heap_tid, int level);
+    void release() { reader_.release(); }
+
+private:
+    uint32 select(const Neighbour *candidates, uint32 count, uint32 limit, const float *base,
+                  Neighbour *out);
+    bool add_duplicate(uint64 id, ItemPointer heap_tid);
+    ItemPointerData place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
+                                  const uint32 *link_counts);
+    void link_back(uint64 neighbour, int level, const ItemPointerData &tid);
+
+    Relation index_;
+    IndexMetric metric_;
+    HnswMeta meta_;
+    int dim_;
+    const float *vector_;
+    HnswGraphReader reader_;
+    float *candidate_vectors_;
+    uint32 *selected_;
+};
+
+// The heuristic over candidates sorted nearest to `base` first; their vectors are loaded
+// into candidate_vectors_ (a candidate whose element vanished is dropped).
+uint32 Inserter::select(const Neighbour *candidates, uint32 count, uint32 limit, const float *base,
+                        Neighbour *out)
+{
+    Neighbour *loaded = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * count));
+    uint32 n = 0;
+    for (uint32 i = 0; i < count; i++) {
+        if (reader_.read_vector(candidates[i].id, candidate_vectors_ + static_cast<Size>(n) * dim_))
+            loaded[n++] = candidates[i];
+    }
+    const float *vectors = candidate_vectors_;
+    const int dim = dim_;
+    const IndexMetric metric = metric_;
+    const uint32 kept = core::select_neighbours(
+        n, limit, [&](uint32 i) { return loaded[i].distance; },
+        [&](uint32 i, uint32 j) {
+            return metric_distance(metric, vectors + static_cast<Size>(i) * dim, vectors + static_cast<Size>(j) * dim, dim);
+        },
+        [&](uint32 i) { return memcmp(vectors + static_cast<Size>(i) * dim, base, sizeof(float) * dim) == 0; },
+        selected_);
+    for (uint32 k = 0; k < kept; k++)
+        out[k] = loaded[selected_[k]];
+    pfree(loaded);
+    return kept;
+}
+
+// Adds heap_tid to element `id` if it holds exactly our vector and has room inline.
+bool Inserter::add_duplicate(uint64 id, ItemPointer heap_tid)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    Buffer buffer = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buffer);
+    hnsw_check_page(index_, page, ItemPointerGetBlockNumber(&tid));
+    const OffsetNumber offset = ItemPointerGetOffsetNumber(&tid);
+    HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
+    bool added = false;
+    if (element != nullptr && element->heap_tid_count > 0 && element->heap_tid_count < kHnswMaxInlineHeapTids &&
+        memcmp(element->vector, vector_, sizeof(float) * dim_) == 0) {
+        const Size old_size = ItemIdGetLength(PageGetItemId(page, offset));
+        const Size new_size = hnsw_element_size(dim_, meta_.m, element->level, element->heap_tid_count + 1);
+        if (new_size <= old_size || PageGetExactFreeSpace(page) >= new_size - old_size) {
+            char *grown = static_cast<char *>(palloc0(new_size));
+            memcpy(grown, element, Min(old_size, new_size));
+            auto *copy = reinterpret_cast<HnswElementTuple *>(grown);
+            hnsw_element_heap_tids(copy, dim_, meta_.m)[copy->heap_tid_count++] = *heap_tid;
+            GenericXLogState *state = GenericXLogStart(index_);
+            Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+            if (!PageIndexTupleOverwrite(logged, offset, reinterpret_cast<Item>(grown), new_size))
+                elog(ERROR, "failed to add a heap TID to hnsw element in index \"%s\"", RelationGetRelationName(index_));
+            GenericXLogFinish(state);
+            added = true;
+        }
+    }
+    UnlockReleaseBuffer(buffer);
+    return added;
+}
+
+ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
+                                        const uint32 *link_counts)
+{
+    const Size size = hnsw_element_size(dim_, meta_.m, level, 1);
+    auto *element = static_cast<HnswElementTuple *>(palloc0(size));
+    element->kind = kHnswElementTuple;
+    element->level = static_cast<uint8>(level);
+    element->heap_tid_count = 1;
+    ItemPointerSetInvalid(&element->more_heap_tids);
+    memcpy(element->vector, vector_, sizeof(float) * dim_);
+    ItemPointerData *slots = hnsw_element_links(element, dim_);
+    for (int i = 0; i < hnsw_total_link_slots(meta_.m, level); i++)
+        ItemPointerSetInvalid(&slots[i]);
+    for (int l = 0; l <= level; l++) {
+        for (uint32 i = 0; i < link_counts[l]; i++)
+            hnsw_node_tid(links[l][i].id, &slots[hnsw_level_link_offset(meta_.m, l) + i]);
+    }
+    hnsw_element_heap_tids(element, dim_, meta_.m)[0] = *heap_tid;
+
+    // Room VACUUM freed first, then the last element page, then a new page.
+    Buffer buffer = InvalidBuffer;
+    bool new_page = false;
+    const BlockNumber candidates[] = {GetPageWithFreeSpace(index_, size), meta_.insert_block};
+    for (const BlockNumber block : candidates) {
+        if (block == InvalidBlockNumber || buffer != InvalidBuffer)
+            continue;
+        buffer = ReadBuffer(index_, block);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        hnsw_check_page(index_, BufferGetPage(buffer), block);
+        if (PageGetFreeSpace(BufferGetPage(buffer)) < size) {
+            UnlockReleaseBuffer(buffer);
+            buffer = InvalidBuffer;
+            if (block != meta_.insert_block)
+                RecordPageWithFreeSpace(index_, block, 0);
+        }
+    }
+    if (buffer == InvalidBuffer) {
+        LockRelationForExtension(index_, ExclusiveLock);
+        buffer = ReadBuffer(index_, P_NEW);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        UnlockRelationForExtension(index_, ExclusiveLock);
+        new_page = true;
+    }
+
+    GenericXLogState *state = GenericXLogStart(index_);
+    Page page = GenericXLogRegisterBuffer(state, buffer, new_page ? GENERIC_XLOG_FULL_IMAGE : 0);
+    if (new_page)
+        hnsw_init_page(page, kHnswPageElements);
+    const OffsetNumber offset = PageAddItem(page, reinterpret_cast<Item>(element), size, InvalidOffsetNumber, false, false);
+    if (offset == InvalidOffsetNumber)
+        elog(ERROR, "failed to add hnsw element to index \"%s\"", RelationGetRelationName(index_));
+    GenericXLogFinish(state);
+    const BlockNumber block = BufferGetBlockNumber(buffer);
+    UnlockReleaseBuffer(buffer);
+    pfree(element);
+
+    if (new_page)
+        hnsw_update_meta(index_, 0, nullptr, 0, false, block);
+    ItemPointerData tid;
+    ItemPointerSet(&tid, block, offset);
+    return tid;
+}
+
+// Makes `neighbour` link to the new element on `level`: into a free slot, or by re-selecting
+// its list from the old links plus the new one when the list is full.
+void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid)
+{
+    ItemPointerData neighbour_tid;
+    hnsw_node_tid(neighbour, &neighbour_tid);
+    const BlockNumber block = ItemPointerGetBlockNumber(&neighbour_tid);
+    const OffsetNumber offset = ItemPointerGetOffsetNumber(&neighbour_tid);
+    const int capacity = hnsw_level_capacity(meta_.m, level);
+    const int first_slot = hnsw_level_link_offset(meta_.m, level);
+    ItemPointerData *old_links = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * capacity));
+    float *base = static_cast<float *>(palloc(sizeof(float) * dim_));
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * (capacity + 1)));
+    Neighbour *chosen = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * capacity));
+
+    for (int attempt = 0; attempt < kLinkUpdateAttempts; attempt++) {
+        // Fast path: a free slot, filled under the exclusive lock.
+        Buffer buffer = ReadBuffer(index_, block);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        Page page = BufferGetPage(buffer);
+        hnsw_check_page(index_, page, block);
+        HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
+        if (element == nullptr || element->level < level) {
+            UnlockReleaseBuffer(buffer);
+            return;
+        }
+        ItemPointerData *slots = hnsw_element_links(element, dim_) + first_slot;
+        int used = 0;
+        while (used < capacity && ItemPointerIsValid(&slots[used]))
+            used++;
+        if (used < capacity) {
+            GenericXLogState *state = GenericXLogStart(index_);
+            Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+            HnswElementTuple *logged_element = HnswGraphReader::element_at(logged, offset);
+            hnsw_element_links(logged_element, dim_)[first_slot + used] = tid;
+            GenericXLogFinish(state);
+            UnlockReleaseBuffer(buffer);
+            return;
+        }
+        memcpy(old_links, slots, sizeof(ItemPointerData) * capacity);
+        memcpy(base, element->vector, sizeof(float) * dim_);
+        UnlockReleaseBuffer(buffer);
+
+        // Full: rank the old links and the new element by distance to the neighbour, choose
+        // with the heuristic, without holding any lock while other pages are read.
+        uint32 count = 0;
+        candidates[count++] = Neighbour{hnsw_node_id(&tid), metric_distance(metric_, base, vector_, dim_)};
+        for (int i = 0; i < capacity; i++) {
+            float *scratch = candidate_vectors_;
+            if (reader_.read_vector(hnsw_node_id(&old_links[i]), scratch))
+                candidates[count++] = Neighbour{hnsw_node_id(&old_links[i]), metric_distance(metric_, base, scratch, dim_)};
+        }
+        for (uint32 i = 1; i < count; i++) {
+            const Neighbour moving = candidates[i];
+            uint32 at = i;
+            while (at > 0 && candidates[at - 1].distance > moving.distance) {
+                candidates[at] = candidates[at - 1];
+                at--;
+            }
+            candidates[at] = moving;
+        }
+        const uint32 kept = select(candidates, count, static_cast<uint32>(capacity), base, chosen);
+        bool keeps_new = false;
+        for (uint32 i = 0; i < kept; i++)
+            keeps_new = keeps_new || chosen[i].id == hnsw_node_id(&tid);
+        if (!keeps_new)
+            return;
+
+        buffer = ReadBuffer(index_, block);
+        LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+        page = BufferGetPage(buffer);
+        element = HnswGraphReader::element_at(page, offset);
+        if (element != nullptr && element->level >= level &&
+            memcmp(hnsw_element_links(element, dim_) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
+            GenericXLogState *state = GenericXLogStart(index_);
+            Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+            ItemPointerData *new_slots = hnsw_element_links(HnswGraphReader::element_at(logged, offset), dim_) + first_slot;
+            for (int i = 0; i < capacity; i++) {
+                if (static_cast<uint32>(i) < kept)
+                    hnsw_node_tid(chosen[i].id, &new_slots[i]);
+                else
+                    ItemPointerSetInvalid(&new_slots[i]);
+            }
+            GenericXLogFinish(state);
+            UnlockReleaseBuffer(buffer);
+            return;
+        }
+        UnlockReleaseBuffer(buffer);
+    }
+}
+
+void Inserter::insert(ItemPointer heap_tid, int level)
+{
+    if (!ItemPointerIsValid(&meta_.entry_point)) {
+        const uint32 no_links[kHnswMaxLevel + 1] = {};
+        Neighbour *none[kHnswMaxLevel + 1] = {};
+        const ItemPointerData tid = place_element(level, heap_tid, none, no_links);
+        hnsw_update_meta(index_, 0, &tid, level, true, InvalidBlockNumber);
+        return;
+    }
+
+    core::ScanSearchState search;
+    const uint32 ef = static_cast<uint32>(meta_.ef_construction);
+    if (search.init(context_hooks(), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw insert")));
+    if (!reader_.search(search, vector_, ef, level, meta_))
+        elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));
+
+    Neighbour *links[kHnswMaxLevel + 1] = {};
+    uint32 link_counts[kHnswMaxLevel + 1] = {};
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * ef));
+    for (int l = Min(level, meta_.entry_level);; l--) {
+        const uint32 count = search.result_count();
+        for (uint32 i = 0; i < count; i++)
+            candidates[i] = Neighbour{search.result_id(i), search.result_distance(i)};
+        if (l == 0 && count > 0 && add_duplicate(candidates[0].id, heap_tid))
+            return;
+        links[l] = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * hnsw_level_capacity(meta_.m, l)));
+        link_counts[l] = select(candidates, count, static_cast<uint32>(hnsw_level_capacity(meta_.m, l)), vector_, links[l]);
+        if (!search.descend())
+            break;
+        reader_.run(search, vector_);
+    }
+    search.release();
+
+    const ItemPointerData tid = place_element(level, heap_tid, links, link_counts);
+    for (int l = Min(level, meta_.entry_level); l >= 0; l--) {
+        for (uint32 i = 0; i < link_counts[l]; i++) {
+            CHECK_FOR_INTERRUPTS();
+            link_back(links[l][i].id, l, tid);
+        }
+    }
+    if (level > meta_.entry_level)
+        hnsw_update_meta(index_, 0, &tid, level, false, InvalidBlockNumber);
+}
+
+bool insert_row(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid)
+{
+    if (isnull[0])
+        return false;
+    MemoryContext insert_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(insert_context);
+    const IndexMetric metric = index_metric(index);
+    const Vector *value = datum_get_vector(values[0]);
+    float *vector = static_cast<float *>(palloc(sizeof(float) * value->dim));
+    memcpy(vector, value->x, sizeof(float) * value->dim);
+    if (normalize_for_metric(metric, vector, value->dim))
+        hnsw_insert_vector(index, metric, vector, value->dim, heap_tid);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(insert_context);
+    return false;
+}
+
+}  // namespace
+
+void hnsw_insert_vector(Relation index, IndexMetric metric, const float *vector, int dim, ItemPointer heap_tid)
+{
+    HnswMeta meta = hnsw_read_meta(index);
+    if (meta.dimensions == 0) {
+        if (dim > hnsw_max_dimensions(meta.m))
+            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                            errmsg("column cannot have more than %d dimensions for hnsw index with m = %d",
+                                   hnsw_max_dimensions(meta.m), meta.m)));
+        meta.dimensions = hnsw_update_meta(index, static_cast<uint32>(dim), nullptr, 0, false, InvalidBlockNumber);
+    }
+    if (static_cast<uint32>(dim) != meta.dimensions)
+        report_unexpected_dim(static_cast<int32>(meta.dimensions), dim);
+
+    const int level = random_level(meta.m, hnsw_max_level(dim, meta.m));
+    LOCKMODE mode = level > meta.entry_level ? ExclusiveLock : ShareLock;
+    LockPage(index, kHnswMetaBlock, mode);
+    meta = hnsw_read_meta(index);
+    if (level > meta.entry_level && mode == ShareLock) {
+        // The entry point was lowered (by VACUUM) in between: we may raise it after all.
+        UnlockPage(index, kHnswMetaBlock, mode);
+        mode = ExclusiveLock;
+        LockPage(index, kHnswMetaBlock, mode);
+        meta = hnsw_read_meta(index);
+    }
+    Inserter inserter(index, metric, meta, vector);
+    inserter.insert(heap_tid, level);
+    inserter.release();
+    UnlockPage(index, kHnswMetaBlock, mode);
+}
+
+bool hnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,
+                 IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo *index_info)
+{
+    (void)heap;
+    (void)check_unique;
+    (void)index_unchanged;
+    (void)index_info;
+    return guarded_call("hnsw insert", [&]() { return insert_row(index, values, isnull, heap_tid); });
+}
+
+}  // namespace ann::pg

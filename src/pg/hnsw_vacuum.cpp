@@ -1,0 +1,401 @@
+// VACUUM for hnsw, in three passes over the element pages:
+//   1. remove the heap TIDs of dead rows; elements left with none are dead;
+//   2. repair: every live element linking to a dead one re-selects that level's links from
+//      its live links plus the dead neighbours' live links (their two-hop neighbourhood),
+//      and the entry point moves off a dead element;
+//   3. free the dead elements' line pointers and record the room in the free space map,
+//      where inserts look first.
+// Scans and inserts run concurrently: links are rewritten only when unchanged since they
+// were read (as inserts do), and a link that still reaches a freed slot is skipped by
+// readers, since the slot no longer holds an element.
+#include "pg/hnsw.hpp"
+
+#include <cstdlib>
+
+#include "core/hnsw_select.h"
+#include "pg/guard.hpp"
+#include "pg/hnsw_graph_reader.hpp"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/freespace.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+struct Neighbour {
+    uint64 id;
+    float distance;
+};
+
+int compare_ids(const void *a, const void *b)
+{
+    const uint64 x = *static_cast<const uint64 *>(a);
+    const uint64 y = *static_cast<const uint64 *>(b);
+    return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+class Vacuum {
+public:
+    Vacuum(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+        : info_(info), index_(info->index), stats_(stats)
+    {
+        meta_ = hnsw_read_meta(index_);
+        dim_ = static_cast<int>(meta_.dimensions);
+        metric_ = index_metric(index_);
+    }
+
+    void remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_state);
+    void repair();
+    void free_dead();
+
+private:
+    Buffer read_locked(BlockNumber block, int mode)
+    {
+        Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, block, RBM_NORMAL, info_->strategy);
+        LockBuffer(buffer, mode);
+        hnsw_check_page(index_, BufferGetPage(buffer), block);
+        return buffer;
+    }
+    bool is_dead(uint64 id) const
+    {
+        return dead_count_ > 0 && bsearch(&id, dead_, dead_count_, sizeof(uint64), compare_ids) != nullptr;
+    }
+    void note_dead(uint64 id)
+    {
+        if (dead_count_ == dead_capacity_) {
+            dead_capacity_ = Max(dead_capacity_ * 2, 1024u);
+            dead_ = dead_ ? static_cast<uint64 *>(repalloc_huge(dead_, sizeof(uint64) * dead_capacity_))
+                          : static_cast<uint64 *>(palloc_extended(sizeof(uint64) * dead_capacity_, MCXT_ALLOC_HUGE));
+        }
+        dead_[dead_count_++] = id;
+    }
+    void repair_element(uint64 id, HnswGraphReader &reader);
+
+    IndexVacuumInfo *info_;
+    Relation index_;
+    IndexBulkDeleteResult *stats_;
+    HnswMeta meta_;
+    int dim_ = 0;
+    IndexMetric metric_;
+    uint64 *dead_ = nullptr;  // sorted after pass 1
+    uint32 dead_count_ = 0;
+    uint32 dead_capacity_ = 0;
+    ItemPointerData highest_live_;  // candidate entry point: a live element of the top level
+    int highest_live_level_ = -1;
+};
+
+// The heap TIDs a tuple holds: inline in an element, or in an overflow chunk.
+struct HeapTidList {
+    ItemPointerData *tids;
+    uint16 *count;
+};
+
+HeapTidList heap_tid_list(char *tuple, int dim, int m)
+{
+    if (tuple[0] == kHnswElementTuple) {
+        auto *element = reinterpret_cast<HnswElementTuple *>(tuple);
+        return HeapTidList{hnsw_element_heap_tids(element, dim, m), &element->heap_tid_count};
+    }
+    auto *chunk = reinterpret_cast<HnswHeapTidsTuple *>(tuple);
+    return HeapTidList{chunk->heap_tids, &chunk->count};
+}
+
+void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_state)
+{
+    const BlockNumber blocks = RelationGetNumberOfBlocks(index_);
+    ItemPointerData *kept = static_cast<ItemPointerData *>(palloc(kHnswMaxTupleSize));
+    ItemPointerSetInvalid(&highest_live_);
+    for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
+        vacuum_delay_point();
+        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        GenericXLogState *state = nullptr;
+        Page page = BufferGetPage(buffer);
+        const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
+        for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {
+            if (!ItemIdIsNormal(PageGetItemId(page, offset)))
+                continue;
+            HeapTidList list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), dim_, meta_.m);
+            uint16 kept_count = 0;
+            for (uint16 i = 0; i < *list.count; i++) {
+                if (callback(&list.tids[i], callback_state))
+                    stats_->tuples_removed++;
+                else
+                    kept[kept_count++] = list.tids[i];
+            }
+            if (kept_count != *list.count) {
+                if (state == nullptr) {
+                    state = GenericXLogStart(index_);
+                    page = GenericXLogRegisterBuffer(state, buffer, 0);
+                }
+                // Compacted in place: the tuple keeps its size, so links keep their offsets.
+                list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), dim_, meta_.m);
+                memcpy(list.tids, kept, sizeof(ItemPointerData) * kept_count);
+                *list.count = kept_count;
+            }
+            stats_->num_index_tuples += kept_count;
+
+            auto *element = reinterpret_cast<HnswElementTuple *>(PageGetItem(page, PageGetItemId(page, offset)));
+            if (element->kind != kHnswElementTuple)
+                continue;
+            ItemPointerData tid;
+            ItemPointerSet(&tid, block, offset);
+            if (HnswGraphReader::element_is_dead(element))
+                note_dead(hnsw_node_id(&tid));
+            else if (element->level > highest_live_level_) {
+                highest_live_level_ = element->level;
+                highest_live_ = tid;
+            }
+        }
+        if (state != nullptr)
+            GenericXLogFinish(state);
+        UnlockReleaseBuffer(buffer);
+    }
+    pfree(kept);
+    if (dead_count_ > 0)
+        qsort(dead_, dead_count_, sizeof(uint64), compare_ids);
+}
+
+// Re-selects the links of one live element on each level where it reaches a dead element.
+void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    const BlockNumber block = ItemPointerGetBlockNumber(&tid);
+    const OffsetNumber offset = ItemPointerGetOffsetNumber(&tid);
+    const int max_links = 2 * meta_.m;
+    float *base = static_cast<float *>(palloc(sizeof(float) * dim_));
+    float *vectors = static_cast<float *>(palloc(sizeof(float) * dim_ * (max_links * (max_links + 1))));
+    ItemPointerData *old_links = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
+    ItemPointerData *hop = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * max_links * (max_links + 1)));
+    uint32 *selected = static_cast<uint32 *>(palloc(sizeof(uint32) * max_links * (max_links + 1)));
+
+    Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE);
+    HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
+    const int level = element ? element->level : -1;
+    if (element != nullptr)
+        memcpy(base, element->vector, sizeof(float) * dim_);
+    UnlockReleaseBuffer(buffer);
+
+    for (int l = 0; l <= level; l++) {
+        const int capacity = hnsw_level_capacity(meta_.m, l);
+        const int first_slot = hnsw_level_link_offset(meta_.m, l);
+        buffer = read_locked(block, BUFFER_LOCK_SHARE);
+        element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
+        if (element == nullptr) {
+            UnlockReleaseBuffer(buffer);
+            return;
+        }
+        memcpy(old_links, hnsw_element_links(element, dim_) + first_slot, sizeof(ItemPointerData) * capacity);
+        UnlockReleaseBuffer(buffer);
+
+        bool reaches_dead = false;
+        for (int i = 0; i < capacity && ItemPointerIsValid(&old_links[i]); i++)
+            reaches_dead = reaches_dead || is_dead(hnsw_node_id(&old_links[i]));
+        if (!reaches_dead)
+            continue;
+
+        // Candidates: live links, and the live links of dead links, each once.
+        uint32 count = 0;
+        auto consider = [&](uint64 candidate) {
+            if (candidate == id || is_dead(candidate))
+                return;
+            for (uint32 i = 0; i < count; i++) {
+                if (candidates[i].id == candidate)
+                    return;
+            }
+            float *slot = vectors + static_cast<Size>(count) * dim_;
+            if (reader.read_vector(candidate, slot))
+                candidates[count++] = Neighbour{candidate, metric_distance(metric_, base, slot, dim_)};
+        };
+        for (int i = 0; i < capacity && ItemPointerIsValid(&old_links[i]); i++) {
+            const uint64 link = hnsw_node_id(&old_links[i]);
+            if (!is_dead(link)) {
+                consider(link);
+                continue;
+            }
+            ItemPointerData dead_tid = old_links[i];
+            buffer = read_locked(ItemPointerGetBlockNumber(&dead_tid), BUFFER_LOCK_SHARE);
+            HnswElementTuple *dead = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&dead_tid));
+            int hop_count = 0;
+            if (dead != nullptr && dead->level >= l) {
+                const ItemPointerData *slots = hnsw_element_links(dead, dim_) + first_slot;
+                while (hop_count < capacity && ItemPointerIsValid(&slots[hop_count])) {
+                    hop[hop_count] = slots[hop_count];
+                    hop_count++;
+                }
+            }
+            UnlockReleaseBuffer(buffer);
+            for (int j = 0; j < hop_count; j++)
+                consider(hnsw_node_id(&hop[j]));
+        }
+
+        // Nearest first, then the heuristic.
+        uint32 *order = static_cast<uint32 *>(palloc(sizeof(uint32) * Max(count, 1u)));
+        for (uint32 i = 0; i < count; i++) {
+            uint32 at = i;
+            while (at > 0 && candidates[order[at - 1]].distance > candidates[i].distance) {
+                order[at] = order[at - 1];
+                at--;
+            }
+            order[at] = i;
+        }
+        const uint32 kept = core::select_neighbours(
+            count, static_cast<uint32>(capacity), [&](uint32 i) { return candidates[order[i]].distance; },
+            [&](uint32 i, uint32 j) {
+                return metric_distance(metric_, vectors + static_cast<Size>(order[i]) * dim_,
+                                       vectors + static_cast<Size>(order[j]) * dim_, dim_);
+            },
+            [&](uint32 i) { return memcmp(vectors + static_cast<Size>(order[i]) * dim_, base, sizeof(float) * dim_) == 0; },
+            selected);
+
+        buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
+        // Rewritten only if nobody changed the list meanwhile; an insert that did has
+        // already chosen among live elements (it never links dead ones).
+        if (element != nullptr &&
+            memcmp(hnsw_element_links(element, dim_) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
+            GenericXLogState *state = GenericXLogStart(index_);
+            Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+            ItemPointerData *slots = hnsw_element_links(HnswGraphReader::element_at(logged, offset), dim_) + first_slot;
+            for (int i = 0; i < capacity; i++) {
+                if (static_cast<uint32>(i) < kept)
+                    hnsw_node_tid(candidates[order[selected[i]]].id, &slots[i]);
+                else
+                    ItemPointerSetInvalid(&slots[i]);
+            }
+            GenericXLogFinish(state);
+        }
+        UnlockReleaseBuffer(buffer);
+        pfree(order);
+    }
+}
+
+void Vacuum::repair()
+{
+    if (dead_count_ == 0)
+        return;
+    HnswGraphReader reader(index_, metric_, dim_, meta_.m);
+    const BlockNumber blocks = RelationGetNumberOfBlocks(index_);
+    MemoryContext element_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum repair", ALLOCSET_DEFAULT_SIZES);
+    for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
+        vacuum_delay_point();
+        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
+        // Live elements of this page that link to a dead one, found under one lock.
+        uint64 needs_repair[MaxOffsetNumber];
+        int repair_count = 0;
+        for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {
+            HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
+            if (element == nullptr || HnswGraphReader::element_is_dead(element))
+                continue;
+            const ItemPointerData *links = hnsw_element_links(element, dim_);
+            bool reaches_dead = false;
+            for (int i = 0; i < hnsw_total_link_slots(meta_.m, element->level) && !reaches_dead; i++)
+                reaches_dead = ItemPointerIsValid(&links[i]) && is_dead(hnsw_node_id(&links[i]));
+            if (reaches_dead) {
+                ItemPointerData tid;
+                ItemPointerSet(&tid, block, offset);
+                needs_repair[repair_count++] = hnsw_node_id(&tid);
+            }
+        }
+        UnlockReleaseBuffer(buffer);
+        for (int i = 0; i < repair_count; i++) {
+            MemoryContext old = MemoryContextSwitchTo(element_context);
+            repair_element(needs_repair[i], reader);
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(element_context);
+        }
+    }
+    reader.release();
+    MemoryContextDelete(element_context);
+
+    // Move the entry point off a dead element, with inserts held off.
+    LockPage(index_, kHnswMetaBlock, ExclusiveLock);
+    const HnswMeta meta = hnsw_read_meta(index_);
+    if (ItemPointerIsValid(&meta.entry_point) && is_dead(hnsw_node_id(&meta.entry_point))) {
+        ItemPointerData entry = highest_live_;
+        hnsw_update_meta(index_, 0, &entry, highest_live_level_, true, InvalidBlockNumber);
+    }
+    UnlockPage(index_, kHnswMetaBlock, ExclusiveLock);
+}
+
+void Vacuum::free_dead()
+{
+    uint32 next = 0;
+    while (next < dead_count_) {
+        vacuum_delay_point();
+        const BlockNumber block = static_cast<BlockNumber>(dead_[next] >> 16);
+        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        GenericXLogState *state = GenericXLogStart(index_);
+        Page page = GenericXLogRegisterBuffer(state, buffer, 0);
+        uint32 end = next;
+        while (end < dead_count_ && static_cast<BlockNumber>(dead_[end] >> 16) == block)
+            end++;
+        for (uint32 i = next; i < end; i++) {
+            const OffsetNumber offset = static_cast<OffsetNumber>(dead_[i] & 0xFFFF);
+            HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
+            // Still dead: an insert cannot revive an element (it adds copies only to live ones).
+            if (element != nullptr && HnswGraphReader::element_is_dead(element))
+                PageIndexTupleDeleteNoCompact(page, offset);
+        }
+        const Size free_space = PageGetExactFreeSpace(page);
+        GenericXLogFinish(state);
+        UnlockReleaseBuffer(buffer);
+        RecordPageWithFreeSpace(index_, block, free_space);
+        next = end;
+    }
+    if (dead_count_ > 0)
+        IndexFreeSpaceMapVacuum(index_);
+}
+
+IndexBulkDeleteResult *bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+                                   IndexBulkDeleteCallback callback, void *callback_state)
+{
+    if (stats == nullptr)
+        stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+    else
+        stats->num_index_tuples = 0;
+    Vacuum vacuum(info, stats);
+    vacuum.remove_heap_tids(callback, callback_state);
+    vacuum.repair();
+    vacuum.free_dead();
+    return stats;
+}
+
+IndexBulkDeleteResult *vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+    if (info->analyze_only)
+        return stats;
+    if (stats == nullptr) {
+        // No bulk delete ran (nothing to remove): only the counts are wanted.
+        stats = static_cast<IndexBulkDeleteResult *>(palloc0(sizeof(IndexBulkDeleteResult)));
+        stats->num_index_tuples = info->num_heap_tuples;
+        stats->estimated_count = info->estimated_count;
+    }
+    stats->num_pages = RelationGetNumberOfBlocks(info->index);
+    return stats;
+}
+
+}  // namespace
+
+IndexBulkDeleteResult *hnsw_bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+                                        IndexBulkDeleteCallback callback, void *callback_state)
+{
+    return guarded_call("hnsw vacuum", [&]() { return bulk_delete(info, stats, callback, callback_state); });
+}
+
+IndexBulkDeleteResult *hnsw_vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+    return guarded_call("hnsw vacuum", [&]() { return vacuum_cleanup(info, stats); });
+}
+
+}  // namespace ann::pg

@@ -1,0 +1,48 @@
+#include "pg/index_metric.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "utils/lsyscache.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+constexpr uint16 kDistanceProc = 1;
+constexpr uint16 kNormProc = 2;
+
+}  // namespace
+
+IndexMetric index_metric(Relation index)
+{
+    const Oid distance_proc = index_getprocid(index, 1, kDistanceProc);
+    const char *name = OidIsValid(distance_proc) ? get_func_name(distance_proc) : nullptr;
+    if (name != nullptr) {
+        if (strcmp(name, "vector_l2_squared_distance") == 0)
+            return IndexMetric::l2_squared;
+        if (strcmp(name, "l1_distance") == 0)
+            return IndexMetric::l1;
+        if (strcmp(name, "vector_negative_inner_product") == 0)
+            return OidIsValid(index_getprocid(index, 1, kNormProc)) ? IndexMetric::cosine
+                                                                     : IndexMetric::inner_product;
+    }
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("operator class of index \"%s\" uses an unsupported distance function %s",
+                           RelationGetRelationName(index), name ? name : "(none)")));
+    pg_unreachable();
+}
+
+bool normalize_for_metric(IndexMetric metric, float *v, int dim)
+{
+    if (metric != IndexMetric::cosine)
+        return true;
+    const double norm = std::sqrt(static_cast<double>(core::kernels().norm_squared(v, dim)));
+    if (norm == 0.0)
+        return false;
+    for (int i = 0; i < dim; i++)
+        v[i] = static_cast<float>(v[i] / norm);
+    return true;
+}
+
+}  // namespace ann::pg

@@ -1,0 +1,214 @@
+// Unit tests of the HNSW building blocks: candidate pool, visited sets, neighbour selection,
+// node levels.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/hnsw_graph.h"
+#include "core/hnsw_select.h"
+#include "core/top_k.h"
+#include "core/visited_set.h"
+
+namespace ann::core {
+namespace {
+
+TEST(CandidatePool, KeepsNearestWidthSortedAndPopsNearestUnexpanded)
+{
+    CandidatePool<std::uint32_t> pool;
+    ASSERT_EQ(pool.init(system_memory_hooks(), 8), HnswStatus::ok);
+    pool.clear(3);
+    EXPECT_TRUE(pool.insert(10, 5.0f));
+    EXPECT_TRUE(pool.insert(11, 1.0f));
+    EXPECT_TRUE(pool.insert(12, 3.0f));
+    EXPECT_FALSE(pool.insert(13, 5.0f));  // full, and not nearer than the farthest
+    EXPECT_TRUE(pool.insert(14, 2.0f));   // evicts 10
+    ASSERT_EQ(pool.size(), 3u);
+    EXPECT_EQ(pool.id(0), 11u);
+    EXPECT_EQ(pool.id(1), 14u);
+    EXPECT_EQ(pool.id(2), 12u);
+
+    std::uint32_t id;
+    ASSERT_TRUE(pool.pop_nearest_unexpanded(&id));
+    EXPECT_EQ(id, 11u);
+    ASSERT_TRUE(pool.pop_nearest_unexpanded(&id));
+    EXPECT_EQ(id, 14u);
+    EXPECT_TRUE(pool.insert(15, 0.5f));  // nearer than everything expanded: popped next
+    ASSERT_TRUE(pool.pop_nearest_unexpanded(&id));
+    EXPECT_EQ(id, 15u);
+    EXPECT_FALSE(pool.pop_nearest_unexpanded(&id));  // 12 was evicted by 15
+    EXPECT_EQ(pool.admission_bound(), 2.0f);
+
+    pool.restart(2);  // seeds of the next layer: the nearest two, unexpanded again
+    ASSERT_TRUE(pool.pop_nearest_unexpanded(&id));
+    EXPECT_EQ(id, 15u);
+    ASSERT_TRUE(pool.pop_nearest_unexpanded(&id));
+    EXPECT_EQ(id, 11u);
+    EXPECT_FALSE(pool.pop_nearest_unexpanded(&id));
+    pool.release();
+}
+
+TEST(CandidatePool, TiesKeepArrivalOrderAndNaNIsRefused)
+{
+    CandidatePool<std::uint64_t> pool;
+    ASSERT_EQ(pool.init(system_memory_hooks(), 4), HnswStatus::ok);
+    pool.clear(4);
+    for (std::uint64_t id = 1; id <= 4; ++id)
+        EXPECT_TRUE(pool.insert(id << 40, 1.0f));
+    EXPECT_FALSE(pool.insert(99, 1.0f));
+    EXPECT_FALSE(pool.insert(98, std::nanf("")));
+    for (std::uint32_t i = 0; i < 4; ++i)
+        EXPECT_EQ(pool.id(i), std::uint64_t(i + 1) << 40);
+    pool.release();
+}
+
+TEST(DenseVisitedSet, MarksOncePerEpochAcrossWraparound)
+{
+    DenseVisitedSet visited;
+    ASSERT_EQ(visited.init(system_memory_hooks(), 100), HnswStatus::ok);
+    for (int epoch = 0; epoch < 70000; ++epoch) {
+        visited.reset();
+        ASSERT_TRUE(visited.mark(std::uint32_t(epoch % 100)));
+        ASSERT_FALSE(visited.mark(std::uint32_t(epoch % 100)));
+        ASSERT_TRUE(visited.mark(std::uint32_t((epoch + 1) % 100)));
+    }
+    visited.release();
+}
+
+std::uint64_t item_pointer(std::uint64_t block, std::uint64_t offset) { return block << 16 | offset; }
+
+TEST(HashVisitedSet, GrowsAndForgetsOnReset)
+{
+    HashVisitedSet visited;
+    ASSERT_EQ(visited.init(system_memory_hooks(), 16), HnswStatus::ok);
+    const std::size_t initial_slots = visited.slot_count();
+    for (std::uint64_t block = 0; block < 1000; ++block)
+        for (std::uint64_t offset = 1; offset <= 5; ++offset)
+            ASSERT_TRUE(visited.mark(item_pointer(block, offset)));
+    EXPECT_GT(visited.slot_count(), initial_slots);
+    for (std::uint64_t block = 0; block < 1000; ++block)
+        for (std::uint64_t offset = 1; offset <= 5; ++offset)
+            ASSERT_FALSE(visited.mark(item_pointer(block, offset)));
+    EXPECT_FALSE(visited.overflowed());
+    for (int epoch = 0; epoch < 70000; ++epoch) {  // crosses the 16-bit epoch wraparound
+        visited.reset();
+        ASSERT_TRUE(visited.mark(item_pointer(7, 3)));
+        ASSERT_FALSE(visited.mark(item_pointer(7, 3)));
+    }
+    visited.mark(HashVisitedSet::kMaxId);
+    EXPECT_FALSE(visited.mark(HashVisitedSet::kMaxId));
+    visited.release();
+}
+
+TEST(HashVisitedSet, FullTableWithoutMemoryStaysCorrectAndReportsOverflow)
+{
+    struct Budget {
+        int allocations_left = 1;
+    } budget;
+    const MemoryHooks stingy{
+        &budget,
+        [](void *context, std::size_t bytes) noexcept -> void * {
+            auto *b = static_cast<Budget *>(context);
+            return b->allocations_left-- > 0 ? std::malloc(bytes) : nullptr;
+        },
+        [](void *, void *memory) noexcept { std::free(memory); },
+    };
+    HashVisitedSet visited;
+    ASSERT_EQ(visited.init(stingy, 16), HnswStatus::ok);
+    const std::size_t slots = visited.slot_count();
+    std::uint64_t accepted = 0;
+    for (std::uint64_t id = 1; id <= slots; ++id)
+        accepted += visited.mark(id) ? 1 : 0;
+    EXPECT_EQ(accepted, slots - slots / 8);
+    EXPECT_TRUE(visited.overflowed());
+    for (std::uint64_t id = 1; id <= accepted; ++id)
+        EXPECT_FALSE(visited.mark(id));
+    visited.release();
+}
+
+TEST(SelectNeighbours, KeepsOnlyCandidatesNearerToBaseThanToKeptOnes)
+{
+    // Points on a line, base at 0: 1 is kept; 2 is nearer to 1 than to 0 and pruned;
+    // -1.5 points the other way and is kept; 3 is pruned by 1.
+    const std::vector<float> position = {1.0f, -1.5f, 2.0f, 3.0f};
+    std::vector<std::uint32_t> selected(4);
+    const std::uint32_t kept = select_neighbours(
+        4, 3, [&](std::uint32_t i) { return std::fabs(position[i]); },
+        [&](std::uint32_t i, std::uint32_t j) { return std::fabs(position[i] - position[j]); },
+        [](std::uint32_t) { return false; }, selected.data());
+    ASSERT_EQ(kept, 2u);
+    EXPECT_EQ(selected[0], 0u);
+    EXPECT_EQ(selected[1], 1u);
+}
+
+TEST(SelectNeighbours, DuplicatesOfBaseAreBudgetedAndPruneNothing)
+{
+    // Five copies of the base (distance 0) then two distinct points in opposite directions.
+    const std::vector<float> position = {0, 0, 0, 0, 0, 1.0f, -1.0f};
+    std::vector<std::uint32_t> selected(7);
+    const std::uint32_t kept = select_neighbours(
+        7, 6, [&](std::uint32_t i) { return std::fabs(position[i]); },
+        [&](std::uint32_t i, std::uint32_t j) { return std::fabs(position[i] - position[j]); },
+        [&](std::uint32_t i) { return position[i] == 0; }, selected.data());
+    ASSERT_EQ(kept, kDuplicateLinkBudget + 2);
+    EXPECT_EQ(selected[kept - 2], 5u);
+    EXPECT_EQ(selected[kept - 1], 6u);
+}
+
+TEST(HnswGraph, LevelsFollowTheGeometricDistribution)
+{
+    const std::uint32_t m = 16;
+    const std::uint32_t n = 200000;
+    std::vector<std::uint32_t> at_least(4, 0);
+    for (std::uint32_t node = 0; node < n; ++node) {
+        const int level = HnswGraph::random_level(42, m, node);
+        ASSERT_EQ(level, HnswGraph::random_level(42, m, node));
+        for (int l = 0; l < 4 && l <= level; ++l)
+            ++at_least[l];
+    }
+    EXPECT_EQ(at_least[0], n);
+    for (int l = 1; l < 3; ++l) {
+        const double expected = n * std::pow(1.0 / m, l);
+        EXPECT_NEAR(at_least[l], expected, 5 * std::sqrt(expected)) << "level " << l;
+    }
+}
+
+TEST(HnswGraph, LevelsStayUnderTheCap)
+{
+    const HnswParams params{8, 2, 16, HnswMetric::l2_squared, 3, 1};
+    int highest = 0;
+    for (std::uint32_t node = 0; node < 10000; ++node) {
+        highest = std::max(highest, HnswGraph::random_level(params.seed, params.m, node));
+        EXPECT_LE(HnswGraph::node_level(params, node), 1);
+    }
+    EXPECT_GT(highest, 1) << "m = 2 draws levels above the cap, so the cap is what holds";
+}
+
+TEST(HnswGraph, RejectsInvalidParameters)
+{
+    HnswParams params{32, 1, 64, HnswMetric::l2_squared, 1, HnswGraph::kMaxLevel};
+    EXPECT_EQ(HnswGraph::required_bytes(params, 10), 0u);
+    params.m = HnswGraph::kMaxM + 1;
+    EXPECT_EQ(HnswGraph::required_bytes(params, 10), 0u);
+    params.m = 16;
+    params.dimensions = 0;
+    EXPECT_EQ(HnswGraph::required_bytes(params, 10), 0u);
+    params.dimensions = 32;
+    params.max_level = HnswGraph::kMaxLevel + 1;
+    EXPECT_EQ(HnswGraph::required_bytes(params, 10), 0u);
+    params.max_level = HnswGraph::kMaxLevel;
+    const std::size_t bytes = HnswGraph::required_bytes(params, 10);
+    ASSERT_GT(bytes, 0u);
+    std::vector<std::uint8_t> memory(bytes - 1);
+    std::vector<float> vectors(320);
+    HnswGraph graph;
+    EXPECT_EQ(graph.init(memory.data(), memory.size(), params, 10, vectors.data()),
+              HnswStatus::invalid_argument);
+    memory.assign(bytes, 0);
+    EXPECT_EQ(graph.attach(memory.data(), memory.size(), vectors.data()), HnswStatus::invalid_argument);
+}
+
+}  // namespace
+}  // namespace ann::core

@@ -1,5 +1,6 @@
 // CREATE INDEX for hnsw: the heap's vectors are read into memory, the core links them into
-// a graph, and the graph is laid out on pages in one sequential pass, WAL-logged in bulk.
+// a graph (with parallel workers where allowed), and the graph is laid out on pages in one
+// sequential pass, WAL-logged in bulk.
 // Rows that do not fit in maintenance_work_mem are inserted one by one into the written
 // graph, as later INSERTs are.
 #include "pg/hnsw.hpp"
@@ -9,6 +10,7 @@
 #include "core/hnsw_build.h"
 #include "pg/guard.hpp"
 #include "pg/hnsw_pages.hpp"
+#include "pg/hnsw_parallel_build.hpp"
 #include "pg/index_metric.hpp"
 #include "pg/vector.hpp"
 
@@ -34,6 +36,7 @@ static_assert(std::is_trivially_destructible_v<core::HnswGraph> &&
               "core objects live across calls that may ereport (longjmp)");
 
 struct HnswBuildState {
+    Relation heap;
     Relation index;
     IndexMetric metric;
     int dimensions;  // 0 until the first row when the column has no typmod
@@ -387,7 +390,10 @@ void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
     state.index_tuples += state.count;
 }
 
-void build_graph_and_write(HnswBuildState &state)
+// Links every gathered row into a graph, with parallel workers when allowed and worth it
+// (not from inside the heap scan, where a build past the memory limit starts), then
+// writes it out.
+void build_graph_and_write(HnswBuildState &state, bool allow_parallel)
 {
     if (state.count == 0)
         return;
@@ -400,19 +406,27 @@ void build_graph_and_write(HnswBuildState &state)
     if (memory == nullptr)
         report_out_of_memory("allocating the hnsw graph");
 
+    const int workers = allow_parallel ? hnsw_parallel_workers(state.heap, state.index, state.count) : 0;
     core::HnswGraph graph;
-    if (graph.init(memory, bytes, params, state.count, state.vectors) != core::HnswStatus::ok)
-        elog(ERROR, "could not lay out an hnsw graph of %u nodes", state.count);
     core::HnswBuilder builder;
-    if (builder.init(graph, palloc_hooks(state.build_context)) != core::HnswStatus::ok)
-        report_out_of_memory("preparing the hnsw build");
-
-    for (uint32 node = 0; node < state.count; node++) {
-        CHECK_FOR_INTERRUPTS();
-        if (builder.insert(node) != core::HnswStatus::ok)
-            report_out_of_memory("building the hnsw graph");
-        if ((node & 1023) == 0)
-            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, node);
+    if (workers > 0) {
+        hnsw_parallel_insert_all(workers, params, state.count, state.vectors, memory, bytes);
+        if (graph.attach(memory, bytes, state.vectors) != core::HnswStatus::ok)
+            elog(ERROR, "could not attach to the hnsw graph built in parallel");
+        if (builder.init(graph, palloc_hooks(state.build_context)) != core::HnswStatus::ok)
+            report_out_of_memory("preparing the hnsw build");
+    } else {
+        if (graph.init(memory, bytes, params, state.count, state.vectors) != core::HnswStatus::ok)
+            elog(ERROR, "could not lay out an hnsw graph of %u nodes", state.count);
+        if (builder.init(graph, palloc_hooks(state.build_context)) != core::HnswStatus::ok)
+            report_out_of_memory("preparing the hnsw build");
+        for (uint32 node = 0; node < state.count; node++) {
+            CHECK_FOR_INTERRUPTS();
+            if (builder.insert(node) != core::HnswStatus::ok)
+                report_out_of_memory("building the hnsw graph");
+            if ((node & 1023) == 0)
+                pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, node);
+        }
     }
     if (builder.link_unreachable_nodes() != core::HnswStatus::ok)
         report_out_of_memory("linking unreachable hnsw nodes");
@@ -451,7 +465,7 @@ void build_callback(Relation index, ItemPointer heap_tid, Datum *values, bool *i
                                         state.count),
                                  errdetail("The remaining rows are inserted one at a time, several times slower."),
                                  errhint("Increase maintenance_work_mem to speed up builds.")));
-                build_graph_and_write(state);
+                build_graph_and_write(state, false);
                 state.graph_written = true;
                 pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseLoad);
             }
@@ -496,6 +510,7 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
 
     HnswBuildState state;
     memset(&state, 0, sizeof(state));
+    state.heap = heap;
     state.index = index;
     state.metric = index_metric(index);
     state.m = hnsw_option_m(index);
@@ -514,7 +529,7 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true,
                                                       build_callback, &state, nullptr);
     if (!state.graph_written)
-        build_graph_and_write(state);
+        build_graph_and_write(state, true);
 
     if (RelationNeedsWAL(index))
         log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);

@@ -76,7 +76,7 @@ private:
     bool add_duplicate(uint64 id, ItemPointer heap_tid);
     ItemPointerData place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
                                   const uint32 *link_counts);
-    void link_back(uint64 neighbour, int level, const ItemPointerData &tid);
+    bool link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force);
 
     Relation index_;
     IndexMetric metric_;
@@ -212,8 +212,10 @@ ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbo
 }
 
 // Makes `neighbour` link to the new element on `level`: into a free slot, or by re-selecting
-// its list from the old links plus the new one when the list is full.
-void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid)
+// its list from the old links plus the new one when the list is full. The heuristic may
+// leave the new element out; `force` puts it in place of the last choice then, so that an
+// element every neighbour turned down still has a way in. True if the link was made.
+bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force)
 {
     ItemPointerData neighbour_tid;
     hnsw_node_tid(neighbour, &neighbour_tid);
@@ -235,7 +237,7 @@ void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
         HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
         if (element == nullptr || element->level < level) {
             UnlockReleaseBuffer(buffer);
-            return;
+            return false;
         }
         ItemPointerData *slots = hnsw_element_links(element, dim_) + first_slot;
         int used = 0;
@@ -248,7 +250,7 @@ void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             hnsw_element_links(logged_element, dim_)[first_slot + used] = tid;
             GenericXLogFinish(state);
             UnlockReleaseBuffer(buffer);
-            return;
+            return true;
         }
         memcpy(old_links, slots, sizeof(ItemPointerData) * capacity);
         memcpy(base, element->vector, sizeof(float) * dim_);
@@ -257,7 +259,8 @@ void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
         // Full: rank the old links and the new element by distance to the neighbour, choose
         // with the heuristic, without holding any lock while other pages are read.
         uint32 count = 0;
-        candidates[count++] = Neighbour{hnsw_node_id(&tid), metric_distance(metric_, base, vector_, dim_)};
+        const Neighbour new_element{hnsw_node_id(&tid), metric_distance(metric_, base, vector_, dim_)};
+        candidates[count++] = new_element;
         for (int i = 0; i < capacity; i++) {
             float *scratch = candidate_vectors_;
             if (reader_.read_vector(hnsw_node_id(&old_links[i]), scratch))
@@ -272,12 +275,16 @@ void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             }
             candidates[at] = moving;
         }
-        const uint32 kept = select(candidates, count, static_cast<uint32>(capacity), base, chosen);
+        uint32 kept = select(candidates, count, static_cast<uint32>(capacity), base, chosen);
         bool keeps_new = false;
         for (uint32 i = 0; i < kept; i++)
             keeps_new = keeps_new || chosen[i].id == hnsw_node_id(&tid);
-        if (!keeps_new)
-            return;
+        if (!keeps_new && !force)
+            return false;
+        if (!keeps_new) {
+            kept = Min(kept + 1, static_cast<uint32>(capacity));
+            chosen[kept - 1] = new_element;
+        }
 
         buffer = ReadBuffer(index_, block);
         LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
@@ -296,10 +303,11 @@ void Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             }
             GenericXLogFinish(state);
             UnlockReleaseBuffer(buffer);
-            return;
+            return true;
         }
         UnlockReleaseBuffer(buffer);
     }
+    return false;
 }
 
 void Inserter::insert(ItemPointer heap_tid, int level)
@@ -338,10 +346,14 @@ void Inserter::insert(ItemPointer heap_tid, int level)
 
     const ItemPointerData tid = place_element(level, heap_tid, links, link_counts);
     for (int l = Min(level, meta_.entry_level); l >= 0; l--) {
+        bool linked = false;
         for (uint32 i = 0; i < link_counts[l]; i++) {
             CHECK_FOR_INTERRUPTS();
-            link_back(links[l][i].id, l, tid);
+            linked = link_back(links[l][i].id, l, tid, false) || linked;
         }
+        // Turned down by every neighbour: the nearest one takes it anyway.
+        if (!linked && link_counts[l] > 0)
+            link_back(links[l][0].id, l, tid, true);
     }
     if (level > meta_.entry_level)
         hnsw_update_meta(index_, 0, &tid, level, false, InvalidBlockNumber);

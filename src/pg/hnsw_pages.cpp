@@ -2,6 +2,8 @@
 
 extern "C" {
 #include "access/generic_xlog.h"
+#include "access/xloginsert.h"
+#include "miscadmin.h"
 #include "storage/lmgr.h"
 }
 
@@ -48,14 +50,10 @@ HnswMeta hnsw_read_meta(Relation index)
     return meta;
 }
 
-void hnsw_create_meta_page(Relation index, ForkNumber fork, const HnswMeta &meta)
-{
-    Buffer buffer = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
-    Assert(BufferGetBlockNumber(buffer) == kHnswMetaBlock);
-    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+namespace {
 
-    GenericXLogState *state = GenericXLogStart(index);
-    Page page = GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE);
+void fill_meta_page(Page page, const HnswMeta &meta)
+{
     hnsw_init_page(page, kHnswPageMeta);
     HnswMetaData *data = hnsw_meta_data(page);
     data->magic = kHnswMagic;
@@ -70,7 +68,28 @@ void hnsw_create_meta_page(Relation index, ForkNumber fork, const HnswMeta &meta
     // Covering the meta data with pd_lower keeps it in full-page images.
     reinterpret_cast<PageHeader>(page)->pd_lower =
         reinterpret_cast<char *>(data + 1) - reinterpret_cast<char *>(page);
-    GenericXLogFinish(state);
+}
+
+}  // namespace
+
+void hnsw_create_meta_page(Relation index, ForkNumber fork, const HnswMeta &meta)
+{
+    Buffer buffer = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
+    Assert(BufferGetBlockNumber(buffer) == kHnswMetaBlock);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    if (fork == INIT_FORKNUM) {
+        // GenericXLog skips relations that need no WAL, as unlogged ones do, but their init
+        // fork must reach replicas and survive a crash: log it whole.
+        START_CRIT_SECTION();
+        fill_meta_page(BufferGetPage(buffer), meta);
+        MarkBufferDirty(buffer);
+        log_newpage_buffer(buffer, true);
+        END_CRIT_SECTION();
+    } else {
+        GenericXLogState *state = GenericXLogStart(index);
+        fill_meta_page(GenericXLogRegisterBuffer(state, buffer, GENERIC_XLOG_FULL_IMAGE), meta);
+        GenericXLogFinish(state);
+    }
     UnlockReleaseBuffer(buffer);
 }
 

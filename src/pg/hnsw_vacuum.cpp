@@ -1,8 +1,8 @@
 // VACUUM for hnsw, in three passes over the element pages:
 //   1. remove the heap TIDs of dead rows; elements left with none are dead;
-//   2. repair: every live element linking to a dead one re-selects that level's links from
-//      its live links plus the dead neighbours' live links (their two-hop neighbourhood),
-//      and the entry point moves off a dead element;
+//   2. repair: every live element linking to a dead one keeps its live links and fills the
+//      dead ones' slots with the nearest live links of those dead elements (its two-hop
+//      neighbourhood), and the entry point moves off a dead element;
 //   3. free the dead elements' line pointers and record the room in the free space map,
 //      where inserts look first.
 // Scans and inserts run concurrently: links are rewritten only when unchanged since they
@@ -12,7 +12,6 @@
 
 #include <cstdlib>
 
-#include "core/hnsw_select.h"
 #include "pg/guard.hpp"
 #include "pg/hnsw_graph_reader.hpp"
 
@@ -171,11 +170,10 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
     const OffsetNumber offset = ItemPointerGetOffsetNumber(&tid);
     const int max_links = 2 * meta_.m;
     float *base = static_cast<float *>(palloc(sizeof(float) * dim_));
-    float *vectors = static_cast<float *>(palloc(sizeof(float) * dim_ * (max_links * (max_links + 1))));
+    float *scratch = static_cast<float *>(palloc(sizeof(float) * dim_));
     ItemPointerData *old_links = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
     ItemPointerData *hop = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
     Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * max_links * (max_links + 1)));
-    uint32 *selected = static_cast<uint32 *>(palloc(sizeof(uint32) * max_links * (max_links + 1)));
 
     Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE);
     HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
@@ -202,8 +200,15 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
         if (!reaches_dead)
             continue;
 
-        // Candidates: live links, and the live links of dead links, each once.
-        uint32 count = 0;
+        // Live links stay: dropping one could leave its element with no way in. The slots of
+        // dead links go to the nearest live links of those dead elements (two hops away).
+        uint32 live = 0;
+        for (int i = 0; i < capacity && ItemPointerIsValid(&old_links[i]); i++) {
+            const uint64 link = hnsw_node_id(&old_links[i]);
+            if (!is_dead(link))
+                candidates[live++] = Neighbour{link, 0.0f};
+        }
+        uint32 count = live;
         auto consider = [&](uint64 candidate) {
             if (candidate == id || is_dead(candidate))
                 return;
@@ -211,16 +216,12 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
                 if (candidates[i].id == candidate)
                     return;
             }
-            float *slot = vectors + static_cast<Size>(count) * dim_;
-            if (reader.read_vector(candidate, slot))
-                candidates[count++] = Neighbour{candidate, metric_distance(metric_, base, slot, dim_)};
+            if (reader.read_vector(candidate, scratch))
+                candidates[count++] = Neighbour{candidate, metric_distance(metric_, base, scratch, dim_)};
         };
         for (int i = 0; i < capacity && ItemPointerIsValid(&old_links[i]); i++) {
-            const uint64 link = hnsw_node_id(&old_links[i]);
-            if (!is_dead(link)) {
-                consider(link);
+            if (!is_dead(hnsw_node_id(&old_links[i])))
                 continue;
-            }
             ItemPointerData dead_tid = old_links[i];
             buffer = read_locked(ItemPointerGetBlockNumber(&dead_tid), BUFFER_LOCK_SHARE);
             HnswElementTuple *dead = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&dead_tid));
@@ -236,25 +237,17 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
             for (int j = 0; j < hop_count; j++)
                 consider(hnsw_node_id(&hop[j]));
         }
-
-        // Nearest first, then the heuristic.
-        uint32 *order = static_cast<uint32 *>(palloc(sizeof(uint32) * Max(count, 1u)));
-        for (uint32 i = 0; i < count; i++) {
+        // Two-hop candidates nearest first, after the live links.
+        for (uint32 i = live + 1; i < count; i++) {
+            const Neighbour moving = candidates[i];
             uint32 at = i;
-            while (at > 0 && candidates[order[at - 1]].distance > candidates[i].distance) {
-                order[at] = order[at - 1];
+            while (at > live && candidates[at - 1].distance > moving.distance) {
+                candidates[at] = candidates[at - 1];
                 at--;
             }
-            order[at] = i;
+            candidates[at] = moving;
         }
-        const uint32 kept = core::select_neighbours(
-            count, static_cast<uint32>(capacity), [&](uint32 i) { return candidates[order[i]].distance; },
-            [&](uint32 i, uint32 j) {
-                return metric_distance(metric_, vectors + static_cast<Size>(order[i]) * dim_,
-                                       vectors + static_cast<Size>(order[j]) * dim_, dim_);
-            },
-            [&](uint32 i) { return memcmp(vectors + static_cast<Size>(order[i]) * dim_, base, sizeof(float) * dim_) == 0; },
-            selected);
+        const uint32 kept = Min(count, static_cast<uint32>(capacity));
 
         buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
         element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
@@ -267,14 +260,13 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
             ItemPointerData *slots = hnsw_element_links(HnswGraphReader::element_at(logged, offset), dim_) + first_slot;
             for (int i = 0; i < capacity; i++) {
                 if (static_cast<uint32>(i) < kept)
-                    hnsw_node_tid(candidates[order[selected[i]]].id, &slots[i]);
+                    hnsw_node_tid(candidates[i].id, &slots[i]);
                 else
                     ItemPointerSetInvalid(&slots[i]);
             }
             GenericXLogFinish(state);
         }
         UnlockReleaseBuffer(buffer);
-        pfree(order);
     }
 }
 

@@ -27,11 +27,15 @@ public:
     // same vector (see HnswGraph::copy_of). Each node once.
     HnswStatus insert(std::uint32_t node) noexcept;
 
-    // Once every node is inserted (by all builders; one process runs this): links any node
-    // that no search could reach on layer 0 from a node that can, so that every row stays
-    // findable. The build itself keeps every node's last link, so this rarely finds work: a
-    // pair of nodes linked only to each other, or a race between concurrent builders. Needs
-    // 5 bytes per node of scratch from the hooks; `relinked` (optional) counts the nodes.
+    // Once every node is inserted (by all builders; one process runs this, with no builder
+    // active): makes every linked node reachable on layer 0 from the entry point, so that
+    // every row stays findable. It walks the links from the entry, and links each node the
+    // walk missed from a reached node near it (displacing a link, which the relinked node
+    // then takes over, if the anchor's list is full), then walks on from there: O(N * 2m)
+    // plus a search per relinked node. The build keeps every node's last link in, so this
+    // finds little work: pairs or small clusters linked only among themselves, or a race
+    // between concurrent builders. Needs 5 bytes per node of scratch from the hooks;
+    // `relinked` (optional) counts the nodes it linked (each may bring others with it).
     HnswStatus link_unreachable_nodes(std::uint32_t *relinked = nullptr) noexcept;
 
 private:
@@ -41,7 +45,7 @@ private:
     void add_reverse_link(std::uint32_t target, std::uint32_t node, int level,
                           float distance) noexcept;
     void add_candidate(std::uint32_t id, float distance) noexcept;
-    bool link_from(std::uint32_t anchor, std::uint32_t node) noexcept;
+    void link_from(std::uint32_t anchor, std::uint32_t node) noexcept;
     bool same_vector(std::uint32_t a, std::uint32_t b) const noexcept;
 
     // Atomic: builders in other processes update the counts of nodes they do not lock.

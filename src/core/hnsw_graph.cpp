@@ -26,7 +26,7 @@ MetricDistance::MetricDistance(HnswMetric metric, std::uint32_t dimensions) noex
 
 namespace {
 
-constexpr std::uint64_t kGraphMagic = 0x414E4E48'4E535731ull;
+constexpr std::uint64_t kGraphMagic = 0x414E4E48'4E535732ull;  // "ANNHNSW2": with inverse norms
 
 std::uint64_t mix64(std::uint64_t z) noexcept
 {
@@ -74,6 +74,8 @@ HnswGraph::Layout HnswGraph::layout(const HnswParams &params, std::uint32_t capa
     offset += align_up(std::size_t(capacity) * sizeof(std::uint32_t));
     layout.in_degree = offset;
     offset += align_up(std::size_t(capacity) * sizeof(std::uint32_t));
+    layout.inverse_norms = offset;
+    offset += align_up(std::size_t(capacity) * sizeof(float));
     layout.layer0 = offset;
     offset += align_up(std::size_t(capacity) * (1 + 2 * std::size_t(params.m)) * sizeof(std::uint32_t));
     layout.upper = offset;
@@ -122,8 +124,8 @@ HnswStatus HnswGraph::init(void *memory, std::size_t bytes, const HnswParams &pa
     }
     header->upper_block_count = upper_blocks;
 
-    // No copies yet (kNoNode is all ones), and every count starts at zero; zeroing the whole
-    // list arrays is as cheap as striding.
+    // No copies yet (kNoNode is all ones), and every count (and inverse norm) starts at zero;
+    // zeroing the whole list arrays is as cheap as striding.
     const Layout final_layout = layout(params, capacity, upper_blocks);
     std::memset(base + final_layout.copy_of, 0xFF, final_layout.in_degree - final_layout.copy_of);
     std::memset(base + final_layout.in_degree, 0, final_layout.total - final_layout.in_degree);
@@ -152,6 +154,7 @@ HnswStatus HnswGraph::map(void *memory, std::size_t bytes, const float *vectors)
     copy_of_ = reinterpret_cast<std::uint32_t *>(base + layout.copy_of);
     next_copy_ = reinterpret_cast<std::uint32_t *>(base + layout.next_copy);
     in_degree_ = reinterpret_cast<std::uint32_t *>(base + layout.in_degree);
+    inverse_norms_ = reinterpret_cast<float *>(base + layout.inverse_norms);
     layer0_ = reinterpret_cast<std::uint32_t *>(base + layout.layer0);
     upper_ = reinterpret_cast<std::uint32_t *>(base + layout.upper);
     layer0_stride_ = 1 + 2 * std::size_t(header->params.m);

@@ -130,6 +130,19 @@ public:
     std::uint32_t copy_of(std::uint32_t node) const noexcept { return copy_of_[node]; }
     std::uint32_t next_copy(std::uint32_t node) const noexcept { return next_copy_[node]; }
 
+    // 1 / |v| of an inserted node's vector (0 for a zero vector), kept for the inner-product
+    // metric only, whose neighbour selection compares angles (see hnsw_select.h); 0 for the
+    // other metrics.
+    float inverse_norm(std::uint32_t node) const noexcept { return inverse_norms_[node]; }
+
+    // True while every vector inserted so far has unit length (within 1e-4 on the squared
+    // norm), as for vector_cosine_ops: the inner product's neighbour selection then needs no
+    // angles, since on unit vectors they rank exactly as the inner product does.
+    bool unit_vectors() const noexcept
+    {
+        return __atomic_load_n(&header_->non_unit_vectors, __ATOMIC_RELAXED) == 0;
+    }
+
     // A node's links on a layer at or below its level; empty until it is inserted.
     Links links(std::uint32_t node, int level) const noexcept
     {
@@ -154,10 +167,12 @@ private:
         std::uint32_t entry_point;
         std::int32_t max_level;
         std::uint32_t upper_block_count;
+        std::uint32_t non_unit_vectors;  // 0 while unit_vectors(), then 1
     };
 
     struct Layout {
-        std::size_t levels, upper_start, copy_of, next_copy, in_degree, layer0, upper, total;
+        std::size_t levels, upper_start, copy_of, next_copy, in_degree, inverse_norms, layer0, upper,
+            total;
     };
     static Layout layout(const HnswParams &params, std::uint32_t capacity,
                          std::uint32_t upper_block_count) noexcept;
@@ -178,6 +193,7 @@ private:
     std::uint32_t *copy_of_ = nullptr;
     std::uint32_t *next_copy_ = nullptr;
     std::uint32_t *in_degree_ = nullptr;  // layer-0 links pointing at each node
+    float *inverse_norms_ = nullptr;
     std::uint32_t *layer0_ = nullptr;
     std::uint32_t *upper_ = nullptr;
     std::size_t layer0_stride_ = 0;

@@ -102,10 +102,18 @@ uint32 Inserter::select(const Neighbour *candidates, uint32 count, uint32 limit,
     const float *vectors = candidate_vectors_;
     const int dim = dim_;
     const IndexMetric metric = metric_;
+    // Inner product is no metric: a long neighbour would prune every other candidate, so
+    // diversity is judged by angle there (the candidates stay ranked by inner product).
+    const bool angles = metric == IndexMetric::inner_product;
     const uint32 kept = core::select_neighbours(
-        n, limit, [&](uint32 i) { return loaded[i].distance; },
+        n, limit,
+        [&](uint32 i) {
+            return angles ? core::angular_distance(base, vectors + static_cast<Size>(i) * dim, dim) : loaded[i].distance;
+        },
         [&](uint32 i, uint32 j) {
-            return metric_distance(metric, vectors + static_cast<Size>(i) * dim, vectors + static_cast<Size>(j) * dim, dim);
+            const float *a = vectors + static_cast<Size>(i) * dim;
+            const float *b = vectors + static_cast<Size>(j) * dim;
+            return angles ? core::angular_distance(a, b, dim) : metric_distance(metric, a, b, dim);
         },
         [&](uint32 i) { return memcmp(vectors + static_cast<Size>(i) * dim, base, sizeof(float) * dim) == 0; },
         selected_);

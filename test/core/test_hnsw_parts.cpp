@@ -157,6 +157,50 @@ TEST(SelectNeighbours, DuplicatesOfBaseAreBudgetedAndPruneNothing)
     EXPECT_EQ(selected[kept - 1], 6u);
 }
 
+TEST(SelectNeighbours, AnglesKeepDirectionsALongVectorWouldPruneUnderInnerProduct)
+{
+    // Base (1, 0); candidates sorted by negative inner product with it: a long vector 6
+    // degrees up, a shorter one in the same direction, and one 80 degrees down. The long
+    // vector's inner product with the last (43) beats the base's (1), so the negative inner
+    // product as the diversity distance prunes it too and leaves one link; the angles keep
+    // it (86 degrees from the long vector, 80 from the base) and prune only the parallel one.
+    const float base[2] = {1, 0};
+    const std::vector<std::vector<float>> candidate = {{100, 10}, {50, 5.1f}, {1, -5.67f}};
+    auto dot = [](const float *a, const float *b) { return a[0] * b[0] + a[1] * b[1]; };
+    auto never = [](std::uint32_t) { return false; };
+    std::vector<std::uint32_t> selected(3);
+    const std::uint32_t by_inner_product = select_neighbours(
+        3, 2, [&](std::uint32_t i) { return -dot(base, candidate[i].data()); },
+        [&](std::uint32_t i, std::uint32_t j) { return -dot(candidate[i].data(), candidate[j].data()); },
+        never, selected.data());
+    ASSERT_EQ(by_inner_product, 1u);
+    EXPECT_EQ(selected[0], 0u);
+    const std::uint32_t by_angle = select_neighbours(
+        3, 2, [&](std::uint32_t i) { return angular_distance(base, candidate[i].data(), 2); },
+        [&](std::uint32_t i, std::uint32_t j) {
+            return angular_distance(candidate[i].data(), candidate[j].data(), 2);
+        },
+        never, selected.data());
+    ASSERT_EQ(by_angle, 2u);
+    EXPECT_EQ(selected[0], 0u);
+    EXPECT_EQ(selected[1], 2u);
+}
+
+TEST(SelectNeighbours, AngularDistanceIgnoresLength)
+{
+    const float a[3] = {1, 2, 2};
+    const float longer[3] = {3, 6, 6};
+    const float opposite[3] = {-2, -4, -4};
+    const float orthogonal[3] = {2, 1, -2};
+    const float zero[3] = {0, 0, 0};
+    EXPECT_NEAR(angular_distance(a, longer, 3), 0.0f, 1e-6f);
+    EXPECT_NEAR(angular_distance(a, opposite, 3), 2.0f, 1e-6f);
+    EXPECT_NEAR(angular_distance(a, orthogonal, 3), 1.0f, 1e-6f);
+    EXPECT_EQ(angular_distance(a, zero, 3), 1.0f);
+    const float large[3] = {1e18f, 2e18f, 2e18f};  // the squared norms' product would overflow
+    EXPECT_NEAR(angular_distance(a, large, 3), 0.0f, 1e-6f);
+}
+
 TEST(HnswGraph, LevelsFollowTheGeometricDistribution)
 {
     const std::uint32_t m = 16;

@@ -64,13 +64,27 @@ sub uses_index
 }
 
 # Rows of `table` that an index scan does not find as their own nearest neighbour (at
-# distance ~0 through `op`). Returns (number of rows checked, [ids that failed]); when the
+# distance ~0 through `op`). A graph search is approximate: a row missed at ef_search
+# (default 100) is searched again at the widest setting, 1000, and only rows missed there
+# too count, since those the graph cannot reach at all (a broken or orphaned element).
+# Returns (number of rows checked, [ids that failed], number missed at ef_search); when the
 # plan does not scan `index` or the query fails, the list holds that message instead.
 sub self_match_failures
 {
 	my ($node, $table, $op, $index, %params) = @_;
 	my $ef = $params{ef_search} // 100;
 	my $where = $params{where} ? "WHERE $params{where}" : '';
+	my ($count, $missed) = _self_match_misses($node, $table, $op, $index, $ef, $where);
+	return ($count, $missed) unless defined $count;
+	return ($count, [], 0) unless @$missed;
+	my (undef, $failed) = _self_match_misses($node, $table, $op, $index, 1000,
+		'WHERE t.id IN (' . join(',', @$missed) . ')');
+	return ($count, $failed, scalar @$missed);
+}
+
+sub _self_match_misses
+{
+	my ($node, $table, $op, $index, $ef, $where) = @_;
 	my $settings = "SET enable_seqscan = off; SET enable_bitmapscan = off; SET hnsw.ef_search = $ef;";
 	my $query = qq(
 SELECT t.id, s.d FROM $table t CROSS JOIN LATERAL

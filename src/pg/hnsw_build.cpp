@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "core/hnsw_build.h"
+#include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/hnsw_pages.hpp"
 #include "pg/hnsw_parallel_build.hpp"
@@ -55,18 +56,6 @@ struct HnswBuildState {
     bool graph_written;  // past the memory limit: rows now go through hnsw_insert_vector
     double index_tuples;
 };
-
-core::MemoryHooks palloc_hooks(MemoryContext context)
-{
-    return core::MemoryHooks{
-        context,
-        [](void *memory_context, std::size_t bytes) noexcept -> void * {
-            return MemoryContextAllocExtended(static_cast<MemoryContext>(memory_context), bytes,
-                                              MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-        },
-        [](void *, void *memory) noexcept { pfree(memory); },
-    };
-}
 
 core::HnswMetric core_metric(IndexMetric metric)
 {

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "core/hnsw_select.h"
+#include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/hnsw_graph_reader.hpp"
 #include "pg/vector.hpp"
@@ -43,18 +44,6 @@ int random_level(int m, int max_level)
     const double uniform = 1.0 - pg_prng_double(&pg_global_prng_state);  // (0, 1]
     const int level = static_cast<int>(std::floor(-std::log(uniform) / std::log(static_cast<double>(m))));
     return Min(level, max_level);
-}
-
-core::MemoryHooks context_hooks()
-{
-    return core::MemoryHooks{
-        CurrentMemoryContext,
-        [](void *memory_context, std::size_t bytes) noexcept -> void * {
-            return MemoryContextAllocExtended(static_cast<MemoryContext>(memory_context), bytes,
-                                              MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-        },
-        [](void *, void *memory) noexcept { pfree(memory); },
-    };
 }
 
 class Inserter {
@@ -330,7 +319,7 @@ void Inserter::insert(ItemPointer heap_tid, int level)
 
     core::ScanSearchState search;
     const uint32 ef = static_cast<uint32>(meta_.ef_construction);
-    if (search.init(context_hooks(), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
+    if (search.init(palloc_hooks(CurrentMemoryContext), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw insert")));
     if (!reader_.search(search, vector_, ef, level, meta_))
         elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));

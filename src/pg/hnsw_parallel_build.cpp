@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "core/hnsw_build.h"
+#include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/hnsw.hpp"
 
@@ -64,18 +65,6 @@ void unlock_entry(void *context) noexcept
     LWLockRelease(&locks->locks[locks->count]);
 }
 
-core::MemoryHooks palloc_hooks()
-{
-    return core::MemoryHooks{
-        CurrentMemoryContext,
-        [](void *memory_context, std::size_t bytes) noexcept -> void * {
-            return MemoryContextAllocExtended(static_cast<MemoryContext>(memory_context), bytes,
-                                              MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-        },
-        [](void *, void *memory) noexcept { pfree(memory); },
-    };
-}
-
 static_assert(std::is_trivially_destructible_v<core::HnswGraph> &&
                   std::is_trivially_destructible_v<core::HnswBuilder>,
               "core objects live across calls that may ereport (longjmp)");
@@ -93,7 +82,7 @@ void insert_claimed_nodes(SharedBuild *shared, const float *vectors, void *graph
     if (graph.attach(graph_memory, shared->graph_bytes, vectors) != core::HnswStatus::ok)
         elog(ERROR, "could not attach to the shared hnsw graph");
     core::HnswBuilder builder;
-    if (builder.init(graph, palloc_hooks(), &locking) != core::HnswStatus::ok)
+    if (builder.init(graph, palloc_hooks(CurrentMemoryContext), &locking) != core::HnswStatus::ok)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory preparing the hnsw build")));
     for (;;) {
         CHECK_FOR_INTERRUPTS();

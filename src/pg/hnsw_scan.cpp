@@ -5,6 +5,7 @@
 
 #include <type_traits>
 
+#include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/hnsw_graph_reader.hpp"
 #include "pg/vector.hpp"
@@ -34,18 +35,6 @@ struct HnswScanState {
     uint32 heap_tid_capacity;
     uint32 next;
 };
-
-core::MemoryHooks context_hooks(MemoryContext context)
-{
-    return core::MemoryHooks{
-        context,
-        [](void *memory_context, std::size_t bytes) noexcept -> void * {
-            return MemoryContextAllocExtended(static_cast<MemoryContext>(memory_context), bytes,
-                                              MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
-        },
-        [](void *, void *memory) noexcept { pfree(memory); },
-    };
-}
 
 // Every row in index order: the answer when the query has no direction to rank by (NULL,
 // or a zero vector under cosine), where every distance is NULL or NaN and so ties.
@@ -98,7 +87,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
     if (!state.search_ready) {
         // Expected marks per layer: about ef expansions, each seeing up to 2m neighbours.
         const uint32 visited_hint = ef * 2 * static_cast<uint32>(meta.m);
-        if (state.search.init(context_hooks(state.context), ef, visited_hint) != core::HnswStatus::ok)
+        if (state.search.init(palloc_hooks(state.context), ef, visited_hint) != core::HnswStatus::ok)
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
         state.search_ready = true;
     }

@@ -53,6 +53,14 @@ int hnsw_option_ef_construction(Relation index);
 void hnsw_insert_vector(Relation index, IndexMetric metric, const float *vector, int dim,
                         ItemPointer heap_tid);
 
+// Links an element already in the graph (holding `vector`) from its nearest elements on
+// layer 0, as an insert would link a new one (hnsw_insert.cpp).
+void hnsw_link_element(Relation index, IndexMetric metric, const float *vector, ItemPointer tid);
+
+// Links in every live element a layer-0 walk from the entry point misses; returns how many
+// (hnsw_reachability.cpp, run by VACUUM).
+uint32 hnsw_link_unreachable(Relation index, BufferAccessStrategy strategy);
+
 // Callbacks, by file.
 IndexBuildResult *hnsw_build(Relation heap, Relation index, IndexInfo *index_info);  // hnsw_build.cpp
 void hnsw_build_empty(Relation index);

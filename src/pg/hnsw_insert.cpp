@@ -57,6 +57,8 @@ public:
     }
 
     void insert(ItemPointer heap_tid, int level);
+    // Links the element at `tid`, which holds our vector, from its nearest layer-0 elements.
+    void link_in(const ItemPointerData &tid);
     void release() { reader_.release(); }
 
 private:
@@ -66,6 +68,7 @@ private:
     ItemPointerData place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
                                   const uint32 *link_counts);
     bool link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force);
+    void link_from(const Neighbour *neighbours, uint32 count, int level, const ItemPointerData &tid);
 
     Relation index_;
     IndexMetric metric_;
@@ -342,18 +345,43 @@ void Inserter::insert(ItemPointer heap_tid, int level)
     search.release();
 
     const ItemPointerData tid = place_element(level, heap_tid, links, link_counts);
-    for (int l = Min(level, meta_.entry_level); l >= 0; l--) {
-        bool linked = false;
-        for (uint32 i = 0; i < link_counts[l]; i++) {
-            CHECK_FOR_INTERRUPTS();
-            linked = link_back(links[l][i].id, l, tid, false) || linked;
-        }
-        // Turned down by every neighbour: the nearest one takes it anyway.
-        if (!linked && link_counts[l] > 0)
-            link_back(links[l][0].id, l, tid, true);
-    }
+    for (int l = Min(level, meta_.entry_level); l >= 0; l--)
+        link_from(links[l], link_counts[l], l, tid);
     if (level > meta_.entry_level)
         hnsw_update_meta(index_, 0, &tid, level, false, InvalidBlockNumber);
+}
+
+void Inserter::link_from(const Neighbour *neighbours, uint32 count, int level, const ItemPointerData &tid)
+{
+    bool linked = false;
+    for (uint32 i = 0; i < count; i++) {
+        CHECK_FOR_INTERRUPTS();
+        linked = link_back(neighbours[i].id, level, tid, false) || linked;
+    }
+    // Turned down by every neighbour: the nearest one takes it anyway.
+    if (!linked && count > 0)
+        link_back(neighbours[0].id, level, tid, true);
+}
+
+void Inserter::link_in(const ItemPointerData &tid)
+{
+    core::ScanSearchState search;
+    const uint32 ef = static_cast<uint32>(meta_.ef_construction);
+    if (search.init(palloc_hooks(CurrentMemoryContext), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw vacuum")));
+    if (!reader_.search(search, vector_, ef, 0, meta_))
+        elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));
+    const uint64 self = hnsw_node_id(&tid);
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * ef));
+    uint32 count = 0;
+    for (uint32 i = 0; i < search.result_count(); i++) {
+        if (search.result_id(i) != self)
+            candidates[count++] = Neighbour{search.result_id(i), search.result_distance(i)};
+    }
+    search.release();
+    const uint32 capacity = static_cast<uint32>(hnsw_level_capacity(meta_.m, 0));
+    Neighbour *links = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * capacity));
+    link_from(links, select(candidates, count, capacity, vector_, links), 0, tid);
 }
 
 bool insert_row(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid)
@@ -403,6 +431,16 @@ void hnsw_insert_vector(Relation index, IndexMetric metric, const float *vector,
     inserter.insert(heap_tid, level);
     inserter.release();
     UnlockPage(index, kHnswMetaBlock, mode);
+}
+
+void hnsw_link_element(Relation index, IndexMetric metric, const float *vector, ItemPointer tid)
+{
+    LockPage(index, kHnswMetaBlock, ShareLock);
+    const HnswMeta meta = hnsw_read_meta(index);
+    Inserter inserter(index, metric, meta, vector);
+    inserter.link_in(*tid);
+    inserter.release();
+    UnlockPage(index, kHnswMetaBlock, ShareLock);
 }
 
 bool hnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid, Relation heap,

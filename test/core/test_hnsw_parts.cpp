@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "core/hnsw_graph.h"
@@ -128,19 +130,37 @@ TEST(HashVisitedSet, FullTableWithoutMemoryStaysCorrectAndReportsOverflow)
     visited.release();
 }
 
-TEST(SelectNeighbours, KeepsOnlyCandidatesNearerToBaseThanToKeptOnes)
+TEST(SelectNeighbours, KeepsDiverseCandidatesThenFillsWithNearestPruned)
 {
-    // Points on a line, base at 0: 1 is kept; 2 is nearer to 1 than to 0 and pruned;
-    // -1.5 points the other way and is kept; 3 is pruned by 1.
+    // Points on a line, base at 0: 1 is kept; -1.5 points the other way and is kept; 2 and
+    // 3 are nearer to 1 than to the base and pruned; the last slot goes to the nearer, 2.
     const std::vector<float> position = {1.0f, -1.5f, 2.0f, 3.0f};
     std::vector<std::uint32_t> selected(4);
     const std::uint32_t kept = select_neighbours(
         4, 3, [&](std::uint32_t i) { return std::fabs(position[i]); },
         [&](std::uint32_t i, std::uint32_t j) { return std::fabs(position[i] - position[j]); },
         [](std::uint32_t) { return false; }, selected.data());
-    ASSERT_EQ(kept, 2u);
+    ASSERT_EQ(kept, 3u);
     EXPECT_EQ(selected[0], 0u);
     EXPECT_EQ(selected[1], 1u);
+    EXPECT_EQ(selected[2], 2u);
+}
+
+TEST(SelectNeighbours, PrunedFillersMergeInAscendingOrderAroundLaterKeptOnes)
+{
+    // Base at 0: 1.0 and -1.2 are diverse; 1.1, 1.3 and -1.4 are pruned. With room for one
+    // filler it is 1.1 (index 1), which sorts before the kept -1.2 (index 2).
+    const std::vector<float> position = {1.0f, 1.1f, -1.2f, 1.3f, -1.4f};
+    auto to_base = [&](std::uint32_t i) { return std::fabs(position[i]); };
+    auto between = [&](std::uint32_t i, std::uint32_t j) { return std::fabs(position[i] - position[j]); };
+    auto never = [](std::uint32_t) { return false; };
+    std::vector<std::uint32_t> selected(5);
+    ASSERT_EQ(select_neighbours(5, 3, to_base, between, never, selected.data()), 3u);
+    EXPECT_EQ(selected[0], 0u);
+    EXPECT_EQ(selected[1], 1u);
+    EXPECT_EQ(selected[2], 2u);
+    ASSERT_EQ(select_neighbours(5, 4, to_base, between, never, selected.data()), 4u);
+    EXPECT_EQ(selected[3], 3u);
 }
 
 TEST(SelectNeighbours, DuplicatesOfBaseAreBudgetedAndPruneNothing)
@@ -162,8 +182,9 @@ TEST(SelectNeighbours, AnglesKeepDirectionsALongVectorWouldPruneUnderInnerProduc
     // Base (1, 0); candidates sorted by negative inner product with it: a long vector 6
     // degrees up, a shorter one in the same direction, and one 80 degrees down. The long
     // vector's inner product with the last (43) beats the base's (1), so the negative inner
-    // product as the diversity distance prunes it too and leaves one link; the angles keep
-    // it (86 degrees from the long vector, 80 from the base) and prune only the parallel one.
+    // product as the diversity distance prunes it too, and the second slot goes to the
+    // nearest pruned candidate, the parallel one; the angles keep the downward one (86
+    // degrees from the long vector, 80 from the base) and prune only the parallel one.
     const float base[2] = {1, 0};
     const std::vector<std::vector<float>> candidate = {{100, 10}, {50, 5.1f}, {1, -5.67f}};
     auto dot = [](const float *a, const float *b) { return a[0] * b[0] + a[1] * b[1]; };
@@ -173,8 +194,9 @@ TEST(SelectNeighbours, AnglesKeepDirectionsALongVectorWouldPruneUnderInnerProduc
         3, 2, [&](std::uint32_t i) { return -dot(base, candidate[i].data()); },
         [&](std::uint32_t i, std::uint32_t j) { return -dot(candidate[i].data(), candidate[j].data()); },
         never, selected.data());
-    ASSERT_EQ(by_inner_product, 1u);
+    ASSERT_EQ(by_inner_product, 2u);
     EXPECT_EQ(selected[0], 0u);
+    EXPECT_EQ(selected[1], 1u);
     const std::uint32_t by_angle = select_neighbours(
         3, 2, [&](std::uint32_t i) { return angular_distance(base, candidate[i].data(), 2); },
         [&](std::uint32_t i, std::uint32_t j) {
@@ -184,6 +206,49 @@ TEST(SelectNeighbours, AnglesKeepDirectionsALongVectorWouldPruneUnderInnerProduc
     ASSERT_EQ(by_angle, 2u);
     EXPECT_EQ(selected[0], 0u);
     EXPECT_EQ(selected[1], 2u);
+}
+
+TEST(SelectNeighbours, CandidateToDropIsTheOneAFullSelectionLeavesOut)
+{
+    // Random points in the plane around a base at the origin, some exact copies of it;
+    // every case has one candidate more than the limit, as a full link list plus a new one.
+    std::mt19937 random(7);
+    std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
+    std::uniform_int_distribution<int> copies(0, 3);
+    int compared = 0;
+    for (int round = 0; round < 2000; ++round) {
+        const std::uint32_t limit = 2 + round % 31;
+        const std::uint32_t count = limit + 1;
+        std::vector<std::array<float, 2>> point(count);
+        const int duplicate_count = round % 4 == 0 ? copies(random) : 0;
+        for (std::uint32_t i = 0; i < count; ++i) {
+            point[i] = i < std::uint32_t(duplicate_count) ? std::array<float, 2>{0, 0}
+                                                          : std::array<float, 2>{coordinate(random), coordinate(random)};
+        }
+        auto norm = [](const std::array<float, 2> &p) { return std::hypot(p[0], p[1]); };
+        std::sort(point.begin(), point.end(), [&](const auto &a, const auto &b) { return norm(a) < norm(b); });
+        auto to_base = [&](std::uint32_t i) { return norm(point[i]); };
+        auto between = [&](std::uint32_t i, std::uint32_t j) {
+            return std::hypot(point[i][0] - point[j][0], point[i][1] - point[j][1]);
+        };
+        auto is_duplicate = [&](std::uint32_t i) { return norm(point[i]) == 0.0f; };
+        std::vector<std::uint8_t> verdicts(count);
+        const std::uint32_t drop = candidate_to_drop(count, to_base, between, is_duplicate, verdicts.data());
+        std::vector<std::uint32_t> selected(count);
+        const std::uint32_t kept = select_neighbours(count, limit, to_base, between, is_duplicate, selected.data());
+        if (duplicate_count > int(kDuplicateLinkBudget)) {
+            EXPECT_EQ(drop, count);
+            continue;
+        }
+        ASSERT_LT(drop, count);
+        ASSERT_EQ(kept, limit) << "round " << round;
+        std::vector<bool> chosen(count, false);
+        for (std::uint32_t k = 0; k < kept; ++k)
+            chosen[selected[k]] = true;
+        EXPECT_FALSE(chosen[drop]) << "round " << round;
+        ++compared;
+    }
+    EXPECT_GT(compared, 1500);
 }
 
 TEST(SelectNeighbours, AngularDistanceIgnoresLength)

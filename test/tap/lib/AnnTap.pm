@@ -99,7 +99,7 @@ SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM ($query) r WHERE
 	return (undef, ["self-match query failed: $stderr"]) if $ret != 0;
 	my ($count, $failed) = split /\n/, $out, 2;
 	$failed //= '';
-	return ($count, [ grep { length } split /,/, $failed ]);
+	return ($count, [ grep { length } split /,/, $failed =~ s/\s+//gr ]);
 }
 
 # Current size of the server log, to check only what is logged after this point.

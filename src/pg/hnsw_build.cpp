@@ -395,7 +395,15 @@ void build_graph_and_write(HnswBuildState &state, bool allow_parallel)
     if (memory == nullptr)
         report_out_of_memory("allocating the hnsw graph");
 
-    const int workers = allow_parallel ? hnsw_parallel_workers(state.heap, state.index, state.count) : 0;
+    int workers = allow_parallel ? hnsw_parallel_workers(state.heap, state.index, state.count) : 0;
+    // Parallel builders share a copy of the vectors and the graph in dynamic shared memory,
+    // which doubles what the build holds: past maintenance_work_mem it stays serial.
+    const double parallel_bytes = 2.0 * (static_cast<double>(bytes) + sizeof(float) * static_cast<double>(state.dimensions) * state.count);
+    if (workers > 0 && parallel_bytes > static_cast<double>(maintenance_work_mem) * 1024.0) {
+        ereport(DEBUG1, (errmsg("hnsw build of %u rows stays serial: a parallel build would need %.0f MB of maintenance_work_mem",
+                                state.count, parallel_bytes / (1024.0 * 1024.0))));
+        workers = 0;
+    }
     core::HnswGraph graph;
     core::HnswBuilder builder;
     if (workers > 0) {

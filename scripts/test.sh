@@ -52,6 +52,16 @@ fi
 [ -f regression.diffs ] && [ "$regress_failed" != 0 ] && head -n 200 regression.diffs
 count $((regress_total - regress_failed)) "$regress_failed"
 
+echo "== vector input fuzz"
+test/fuzz/fuzz_vector_input.pl >"$log_dir/fuzz.log" 2>&1
+fuzz_status=$?
+tail -n 5 "$log_dir/fuzz.log"
+fuzz_passed=$(grep -cE '^ok ' "$log_dir/fuzz.log" || true)
+fuzz_failed=$(grep -cE '^not ok ' "$log_dir/fuzz.log" || true)
+[ "$fuzz_status" = 0 ] || [ "$fuzz_failed" != 0 ] || fuzz_failed=1
+[ "$fuzz_failed" = 0 ] || cat "$log_dir/fuzz.log"
+count "$fuzz_passed" "$fuzz_failed"
+
 if ls test/tap/*.pl >/dev/null 2>&1; then
     echo "== TAP tests"
     test/tap/run.sh >"$log_dir/tap.log" 2>&1

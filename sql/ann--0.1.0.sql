@@ -319,3 +319,17 @@ CREATE OPERATOR CLASS vector_l1_ops
 	FOR TYPE vector USING hnsw AS
 	OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
 	FUNCTION 1 l1_distance(vector, vector);
+
+--------------------------------------------------------------------------------------------
+-- index check
+--------------------------------------------------------------------------------------------
+
+-- Walks an ann index (hnsw) and raises index_corrupted (XX002) at the first structural
+-- damage; a sound index gives one row per thing counted. It runs beside inserts, scans and
+-- VACUUM. Superusers only by default, like amcheck: it reads every page of the index and
+-- line pointers of the table.
+CREATE FUNCTION ann_index_check(index regclass, OUT item text, OUT count bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STRICT PARALLEL RESTRICTED;
+
+REVOKE ALL ON FUNCTION ann_index_check(regclass) FROM PUBLIC;

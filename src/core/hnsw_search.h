@@ -22,8 +22,9 @@
 // expand_layer in hnsw_build.cpp, or the adapter emulation in bench/bench_hnsw_core.cpp).
 //
 // Continuing a finished search (iterative index scans) needs only the entries the pool
-// evicts: CandidatePool::insert is the single place they leave, where a spill heap can
-// later collect them for a resumed search.
+// lets go on layer 0: with a SpillHeap attached (spill_into) they are kept there, and
+// resume() seeds the pool with the nearest of them. The driver runs its loop again and
+// gets the next results; the visited set stays, so nothing is returned twice.
 //
 // Pure C++: no Postgres header may be included from src/core.
 #pragma once
@@ -31,6 +32,7 @@
 #include <cstdint>
 
 #include "core/hnsw_memory.h"
+#include "core/spill_heap.h"
 #include "core/top_k.h"
 #include "core/visited_set.h"
 
@@ -71,6 +73,9 @@ public:
         wide_level_ = wide_level;
         pool_.clear(width_at(level_));
         visited_.reset();
+        visits_ = 1;
+        if (spill_ != nullptr)
+            spill_->clear();
         visited_.mark(entry);
         pool_.insert(entry, entry_distance);
         return HnswStatus::ok;
@@ -102,11 +107,51 @@ public:
 
     // True the first time `id` is seen on this layer: the driver should then compute its
     // distance and offer it.
-    bool mark_visited(Id id) noexcept { return visited_.mark(id); }
+    bool mark_visited(Id id) noexcept
+    {
+        const bool fresh = visited_.mark(id);
+        visits_ += fresh ? 1 : 0;
+        return fresh;
+    }
     void prefetch_visited(Id id) const noexcept { visited_.prefetch(id); }
 
     // True when the node entered the results (and the candidate queue).
-    bool offer(Id id, float distance) noexcept { return pool_.insert(id, distance); }
+    bool offer(Id id, float distance) noexcept
+    {
+        if (spill_ == nullptr || level_ != 0)
+            return pool_.insert(id, distance);
+        return pool_.insert(id, distance, [this](Id let_go, float let_go_distance) noexcept {
+            spill_complete_ = spill_->push(let_go, let_go_distance) && spill_complete_;
+        });
+    }
+
+    // Keeps what layer 0 lets go in `spill` from the next start() on (nullptr: nothing).
+    void spill_into(SpillHeap<Id> *spill) noexcept
+    {
+        spill_ = spill;
+        spill_complete_ = true;
+    }
+
+    // After layer 0 is exhausted and its results consumed: seeds the pool, `ef` wide, with
+    // the nearest spilled nodes. False when nothing is left to search.
+    bool resume(std::uint32_t ef) noexcept
+    {
+        if (spill_ == nullptr || level_ != 0 || pool_.reserve(ef) != HnswStatus::ok)
+            return false;
+        ef_ = ef < 1 ? 1 : ef;
+        pool_.clear(ef_);
+        Id id;
+        float distance;
+        while (pool_.size() < ef_ && spill_->pop(&id, &distance))
+            pool_.insert(id, distance);
+        return pool_.size() > 0;
+    }
+
+    // Nodes marked visited since start(), across resumes.
+    std::uint64_t visits() const noexcept { return visits_; }
+    // False once a let-go node could not be kept (out of memory): a resumed search may then
+    // miss nodes, though all it returns are still correct.
+    bool spill_complete() const noexcept { return spill_complete_; }
 
     // A node at this distance or farther would be refused: lets a driver skip work (or stop
     // a partial distance computation early) for hopeless nodes.
@@ -142,6 +187,9 @@ private:
 
     CandidatePool<Id> pool_;
     VisitedSet visited_;
+    SpillHeap<Id> *spill_ = nullptr;
+    bool spill_complete_ = true;
+    std::uint64_t visits_ = 0;
     std::uint32_t ef_ = 1;
     int level_ = 0;
     int wide_level_ = 0;

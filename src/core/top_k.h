@@ -102,8 +102,20 @@ public:
     // arrival order, so a flood of ties cannot evict what was found first.
     bool insert(Id id, float distance) noexcept
     {
-        if (!(distance < admission_bound()))
+        return insert(id, distance, [](Id, float) noexcept {});
+    }
+
+    // The same, handing let_go(id, distance) the node the pool refuses or the one it evicts
+    // to make room, so that a resumable search can keep them.
+    template <typename LetGo>
+    bool insert(Id id, float distance, LetGo &&let_go) noexcept
+    {
+        if (!(distance < admission_bound())) {
+            let_go(id, distance);
             return false;
+        }
+        if (size_ == width_)
+            let_go(entries_[size_ - 1].tagged_id & kMaxId, entries_[size_ - 1].distance);
         const std::uint32_t position = upper_bound(distance);
         const std::uint32_t kept_after = size_ - position - (size_ == width_ ? 1 : 0);
         std::memmove(entries_ + position + 1, entries_ + position, kept_after * sizeof(Entry));

@@ -35,6 +35,16 @@ struct HnswOptions {
 // hnsw.ef_search
 extern int hnsw_ef_search;
 
+// hnsw.iterative_scan: whether a scan that has handed out its ef_search nearest rows goes
+// on searching (for queries whose filter rejected them), and whether it must keep strict
+// distance order doing so (rows nearer than one already returned are then skipped).
+enum class HnswIterativeScan : int { off, relaxed_order, strict_order };
+extern int hnsw_iterative_scan;
+// hnsw.max_scan_tuples: elements an iterative scan may visit before it stops.
+extern int hnsw_max_scan_tuples;
+// hnsw.scan_mem_multiplier: an iterative scan's memory bound, in multiples of work_mem.
+extern double hnsw_scan_mem_multiplier;
+
 // Sub-phases reported in pg_stat_progress_create_index.
 enum HnswBuildPhase : int64 {
     kHnswPhaseLoad = 2,

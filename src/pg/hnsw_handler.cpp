@@ -26,6 +26,9 @@ extern "C" {
 namespace ann::pg {
 
 int hnsw_ef_search = kHnswDefaultEfSearch;
+int hnsw_iterative_scan = static_cast<int>(HnswIterativeScan::off);
+int hnsw_max_scan_tuples = 20000;
+double hnsw_scan_mem_multiplier = 1.0;
 
 namespace {
 
@@ -177,6 +180,23 @@ void hnsw_init()
                             "Larger values give higher recall and slower scans.",
                             &hnsw_ef_search, kHnswDefaultEfSearch, kHnswMinEfSearch,
                             kHnswMaxEfSearch, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    static const config_enum_entry iterative_scan_options[] = {
+        {"off", static_cast<int>(HnswIterativeScan::off), false},
+        {"relaxed_order", static_cast<int>(HnswIterativeScan::relaxed_order), false},
+        {"strict_order", static_cast<int>(HnswIterativeScan::strict_order), false},
+        {nullptr, 0, false},
+    };
+    DefineCustomEnumVariable("hnsw.iterative_scan", "Mode of iterative scans of hnsw indexes",
+                             "relaxed_order and strict_order go on searching the graph until the query has "
+                             "its rows (say, past a filter), within hnsw.max_scan_tuples.",
+                             &hnsw_iterative_scan, static_cast<int>(HnswIterativeScan::off),
+                             iterative_scan_options, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("hnsw.max_scan_tuples", "Elements an iterative hnsw scan may visit",
+                            "The scan ends when it has visited this many, even with rows still wanted.",
+                            &hnsw_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomRealVariable("hnsw.scan_mem_multiplier", "Memory of an iterative hnsw scan, in multiples of work_mem",
+                             "The scan ends when its visited set and candidates outgrow this.",
+                             &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 #if PG_VERSION_NUM >= 150000
     MarkGUCPrefixReserved("hnsw");
 #else

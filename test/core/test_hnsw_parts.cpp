@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "core/hnsw_graph.h"
+#include "core/hnsw_search.h"
 #include "core/hnsw_select.h"
+#include "core/spill_heap.h"
 #include "core/top_k.h"
 #include "core/visited_set.h"
 
@@ -80,6 +82,79 @@ TEST(DenseVisitedSet, MarksOncePerEpochAcrossWraparound)
 }
 
 std::uint64_t item_pointer(std::uint64_t block, std::uint64_t offset) { return block << 16 | offset; }
+
+TEST(SpillHeap, PopsNearestFirstAcrossGrowth)
+{
+    SpillHeap<std::uint64_t> heap;
+    heap.init(system_memory_hooks());
+    std::mt19937 random(3);
+    std::uniform_real_distribution<float> distance(0.0f, 100.0f);
+    std::vector<float> pushed;
+    for (std::uint64_t id = 0; id < 5000; ++id) {
+        pushed.push_back(distance(random));
+        ASSERT_TRUE(heap.push(id, pushed.back()));
+    }
+    std::sort(pushed.begin(), pushed.end());
+    std::uint64_t id;
+    float popped;
+    for (float expected : pushed) {
+        ASSERT_TRUE(heap.pop(&id, &popped));
+        EXPECT_EQ(popped, expected);
+    }
+    EXPECT_FALSE(heap.pop(&id, &popped));
+    heap.release();
+}
+
+TEST(ScanSearchState, ResumedSearchHandsOutEveryNodeOnceInBatchesOfEf)
+{
+    // A complete graph on points of a line: each batch is then exactly the next ef nearest,
+    // and resuming until nothing is left returns every node once.
+    constexpr std::uint64_t kCount = 300;
+    constexpr std::uint32_t kEf = 16;
+    std::mt19937 random(5);
+    std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
+    std::vector<float> point(kCount);
+    for (float &p : point)
+        p = coordinate(random);
+    const float query = 0.25f;
+    auto distance = [&](std::uint64_t id) { return std::fabs(point[id] - query); };
+    std::vector<float> sorted(kCount);
+    for (std::uint64_t id = 0; id < kCount; ++id)
+        sorted[id] = distance(id);
+    std::sort(sorted.begin(), sorted.end());
+
+    ScanSearchState search;
+    SpillHeap<std::uint64_t> spill;
+    spill.init(system_memory_hooks());
+    ASSERT_EQ(search.init(system_memory_hooks(), kEf, 64), HnswStatus::ok);
+    search.spill_into(&spill);
+    ASSERT_EQ(search.start(0, distance(0), 0, kEf), HnswStatus::ok);
+    std::vector<bool> returned(kCount, false);
+    std::uint64_t total = 0;
+    bool more = true;
+    for (int batch = 0; more; ++batch) {
+        std::uint64_t node;
+        while (search.pop_candidate(&node)) {
+            for (std::uint64_t next = 0; next < kCount; ++next) {
+                if (search.mark_visited(next))
+                    search.offer(next, distance(next));
+            }
+        }
+        for (std::uint32_t i = 0; i < search.result_count(); ++i) {
+            const std::uint64_t id = search.result_id(i);
+            ASSERT_FALSE(returned[id]) << "node " << id << " returned twice";
+            returned[id] = true;
+            EXPECT_EQ(search.result_distance(i), sorted[total]) << "batch " << batch << ", result " << i;
+            ++total;
+        }
+        more = search.resume(kEf);
+    }
+    EXPECT_EQ(total, kCount);
+    EXPECT_EQ(search.visits(), kCount);
+    EXPECT_TRUE(search.spill_complete());
+    search.release();
+    spill.release();
+}
 
 TEST(HashVisitedSet, GrowsAndForgetsOnReset)
 {

@@ -87,6 +87,19 @@ sub compare_nodes
 	}
 }
 
+# ann_index_check finds no damage in the indexes (on the standby: as replayed, while it is
+# in recovery).
+sub index_check
+{
+	my ($node, @indexes) = @_;
+	for my $index (@indexes)
+	{
+		my ($ret, $out, $err) = $node->psql('postgres', "SELECT item || ' ' || count FROM ann_index_check('$index')");
+		is($ret, 0, $node->name . ": ann_index_check finds no damage in $index") or diag($err);
+		note($node->name . " $index: " . join(', ', split /\n/, $out));
+	}
+}
+
 compare_nodes('after build and inserts');
 
 # VACUUM relinks around removed elements and frees their space; later inserts reuse it.
@@ -94,6 +107,7 @@ $primary->safe_psql('postgres', 'DELETE FROM items WHERE id % 5 = 0 OR id BETWEE
 $primary->safe_psql('postgres', 'VACUUM items');
 $primary->safe_psql('postgres', "INSERT INTO items (v) SELECT $vec FROM generate_series(1, 800) g");
 compare_nodes('after delete, VACUUM and inserts');
+index_check($_, 'items_l2', 'items_cos') for $primary, $standby;
 
 # Unlogged tables cannot be read during recovery, through the index or otherwise.
 my ($ret, $stdout, $stderr) = $standby->psql('postgres',
@@ -127,6 +141,8 @@ is($count, 300, 'promoted standby: 300 rows in the unlogged table');
 ($count, $failed) = self_match_failures($primary, 'scratch', '<->', 'scratch_l2');
 is_deeply($failed, [], 'primary: each row of the unlogged table is found through its index');
 is($count, 200, 'primary: 200 rows in the unlogged table');
+
+index_check($_, 'items_l2', 'items_cos', 'scratch_l2') for $primary, $standby;
 
 my @problems = server_log_problems($primary, $log_start{primary});
 is_deeply(\@problems, [], 'no errors in the primary log');

@@ -140,6 +140,14 @@ my ($ret, $stdout, $stderr) = $node->psql('postgres',
 is($ret, 0, 'rows can be inserted into the unlogged table after the crash') or diag($stderr);
 check_self_match('unlogged table after the crash', 'u', '<->', 'u_l2', 200);
 
+# The recovered indexes pass the structural check.
+for my $index (qw(t_l2 t_cos b_l2 b_cos u_l2))
+{
+	($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT item || ' ' || count FROM ann_index_check('$index')");
+	is($ret, 0, "ann_index_check finds no damage in $index after recovery") or diag($stderr);
+	note("$index: " . join(', ', split /\n/, $stdout));
+}
+
 my @problems = server_log_problems($node, $log_start);
 is_deeply(\@problems, [], 'no errors in the server log');
 

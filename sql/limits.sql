@@ -1,0 +1,51 @@
+-- Limits: builds in too little memory, cancelled builds, vectors too long for an index.
+
+-- maintenance_work_mem far too small: the graph is built from the rows that fit, the rest
+-- are inserted one at a time, with a NOTICE; the index is complete
+CREATE TABLE limits_small_memory (id int, v vector(64));
+INSERT INTO limits_small_memory
+	SELECT i, (SELECT array_agg(sin(i * 7 + j)) FROM generate_series(1, 64) j)::vector
+	FROM generate_series(1, 3000) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX limits_small_memory_idx ON limits_small_memory USING hnsw (v vector_l2_ops);
+RESET maintenance_work_mem;
+SELECT * FROM ann_index_check('limits_small_memory_idx') WHERE item IN ('heap TIDs', 'dead elements', 'stale links');
+SET enable_seqscan = off;
+SELECT id FROM limits_small_memory ORDER BY v <-> (SELECT v FROM limits_small_memory WHERE id = 2999) LIMIT 1;
+SELECT id FROM limits_small_memory ORDER BY v <-> (SELECT v FROM limits_small_memory WHERE id = 5) LIMIT 1;
+RESET enable_seqscan;
+
+-- a cancelled build leaves nothing behind, and the table is queried as before
+SET statement_timeout = '50ms';
+CREATE INDEX limits_cancelled_idx ON limits_small_memory USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
+RESET statement_timeout;
+SELECT count(*) FROM pg_class WHERE relname = 'limits_cancelled_idx';
+SELECT id FROM limits_small_memory ORDER BY v <-> (SELECT v FROM limits_small_memory WHERE id = 7) LIMIT 1;
+-- (CREATE INDEX CONCURRENTLY, cancelled, leaves an invalid index to drop, as for any method)
+SET statement_timeout = '50ms';
+CREATE INDEX CONCURRENTLY limits_cancelled_idx ON limits_small_memory USING hnsw (v vector_l2_ops) WITH (ef_construction = 1000);
+RESET statement_timeout;
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'limits_cancelled_idx'::regclass;
+DROP INDEX limits_cancelled_idx;
+DROP TABLE limits_small_memory;
+
+-- vectors longer than an index takes (1,867 dimensions with m = 16): at CREATE INDEX for a
+-- typed column, at the first insert for an untyped one; the limit itself is accepted
+CREATE TABLE limits_wide (v vector(1868));
+CREATE INDEX ON limits_wide USING hnsw (v vector_l2_ops);
+DROP TABLE limits_wide;
+CREATE TABLE limits_widest (v vector(1867));
+CREATE INDEX limits_widest_idx ON limits_widest USING hnsw (v vector_l2_ops);
+INSERT INTO limits_widest SELECT array_fill(i, ARRAY[1867])::vector FROM generate_series(1, 20) i;
+SELECT * FROM ann_index_check('limits_widest_idx') WHERE item IN ('elements', 'heap TIDs');
+DROP TABLE limits_widest;
+CREATE TABLE limits_untyped (v vector);
+CREATE INDEX limits_untyped_idx ON limits_untyped USING hnsw (v vector_l2_ops);
+INSERT INTO limits_untyped SELECT array_fill(1, ARRAY[1868])::vector;
+INSERT INTO limits_untyped SELECT array_fill(1, ARRAY[16000])::vector;
+INSERT INTO limits_untyped SELECT array_fill(1, ARRAY[1867])::vector;
+INSERT INTO limits_untyped SELECT array_fill(1, ARRAY[1866])::vector;
+SELECT vector_dims(v) FROM limits_untyped;
+DROP TABLE limits_untyped;
+-- and longer than the type takes
+SELECT array_fill(1, ARRAY[16001])::vector;

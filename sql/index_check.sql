@@ -49,6 +49,22 @@ VACUUM check_copies;
 SELECT * FROM ann_index_check('check_copies_idx') WHERE item IN ('overflow tuples', 'heap TIDs');
 DROP TABLE check_copies;
 
+-- once every copy is deleted, VACUUM frees the element and its chain
+CREATE TABLE check_all_copies (id int, v vector(3));
+INSERT INTO check_all_copies
+SELECT i, CASE WHEN i <= 100 THEN '[5,5,5]' ELSE ARRAY[i, i % 7, 1]::real[]::vector END FROM generate_series(1, 150) i;
+CREATE INDEX check_all_copies_idx ON check_all_copies USING hnsw (v vector_l2_ops);
+SELECT * FROM ann_index_check('check_all_copies_idx') WHERE item IN ('elements', 'overflow tuples', 'heap TIDs');
+DELETE FROM check_all_copies WHERE id <= 100;
+VACUUM check_all_copies;
+SELECT * FROM ann_index_check('check_all_copies_idx') WHERE item IN ('elements', 'dead elements', 'overflow tuples', 'heap TIDs');
+SET enable_seqscan = off;
+SET hnsw.ef_search = 100;
+SELECT count(*) FROM (SELECT id FROM check_all_copies ORDER BY v <-> '[5,5,5]' LIMIT 100) s;
+RESET hnsw.ef_search;
+RESET enable_seqscan;
+DROP TABLE check_all_copies;
+
 -- unlogged and temporary tables, REINDEX
 CREATE UNLOGGED TABLE check_unlogged (v vector(2));
 INSERT INTO check_unlogged SELECT ARRAY[i, i % 9]::vector FROM generate_series(1, 300) i;

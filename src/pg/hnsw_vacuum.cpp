@@ -78,6 +78,16 @@ private:
         dead_[dead_count_++] = id;
     }
     void repair_element(uint64 id, HnswGraphReader &reader);
+    void note_emptied_chain(uint64 id)
+    {
+        if (emptied_chain_count_ == emptied_chain_capacity_) {
+            emptied_chain_capacity_ = Max(emptied_chain_capacity_ * 2, 64u);
+            emptied_chains_ = emptied_chains_ ? static_cast<uint64 *>(repalloc(emptied_chains_, sizeof(uint64) * emptied_chain_capacity_))
+                                              : static_cast<uint64 *>(palloc(sizeof(uint64) * emptied_chain_capacity_));
+        }
+        emptied_chains_[emptied_chain_count_++] = id;
+    }
+    void drop_chain_if_empty(uint64 id);
 
     IndexVacuumInfo *info_;
     Relation index_;
@@ -88,6 +98,9 @@ private:
     uint64 *dead_ = nullptr;  // sorted after pass 1
     uint32 dead_count_ = 0;
     uint32 dead_capacity_ = 0;
+    uint64 *emptied_chains_ = nullptr;  // elements with no inline rows but a chain
+    uint32 emptied_chain_count_ = 0;
+    uint32 emptied_chain_capacity_ = 0;
     ItemPointerData highest_live_;  // candidate entry point: a live element of the top level
     int highest_live_level_ = -1;
 };
@@ -147,8 +160,11 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
                 continue;
             ItemPointerData tid;
             ItemPointerSet(&tid, block, offset);
+            // One with rows in its chain only may turn out dead below: not an entry point.
             if (HnswGraphReader::element_is_dead(element))
                 note_dead(hnsw_node_id(&tid));
+            else if (element->heap_tid_count == 0)
+                note_emptied_chain(hnsw_node_id(&tid));
             else if (element->level > highest_live_level_) {
                 highest_live_level_ = element->level;
                 highest_live_ = tid;
@@ -159,8 +175,79 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
         UnlockReleaseBuffer(buffer);
     }
     pfree(kept);
+    for (uint32 i = 0; i < emptied_chain_count_; i++)
+        drop_chain_if_empty(emptied_chains_[i]);
     if (dead_count_ > 0)
         qsort(dead_, dead_count_, sizeof(uint64), compare_ids);
+}
+
+// An element whose inline rows are gone and whose overflow chain holds none either is dead
+// once the chain is cut off; the chain's tuples are freed then. Only builds write chains and only VACUUM
+// changes them, so an empty chain stays empty; a scan still following it finds the slots
+// unused or reused by an element, and stops.
+void Vacuum::drop_chain_if_empty(uint64 id)
+{
+    ItemPointerData tid;
+    hnsw_node_tid(id, &tid);
+    ItemPointerData chain;
+    ItemPointerSetInvalid(&chain);
+    Buffer buffer = read_locked(ItemPointerGetBlockNumber(&tid), BUFFER_LOCK_SHARE);
+    const HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&tid));
+    if (element != nullptr && element->heap_tid_count == 0)
+        chain = element->more_heap_tids;
+    UnlockReleaseBuffer(buffer);
+
+    // Every chunk must be empty; a chain longer than the index has slots loops (damage that
+    // ann_index_check reports) and is left alone.
+    const uint64 max_steps = static_cast<uint64>(RelationGetNumberOfBlocks(index_)) * MaxOffsetNumber;
+    bool empty = ItemPointerIsValid(&chain);
+    uint64 steps = 0;
+    for (ItemPointerData link = chain; empty && ItemPointerIsValid(&link); steps++) {
+        buffer = read_locked(ItemPointerGetBlockNumber(&link), BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buffer);
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&link);
+        const HnswHeapTidsTuple *chunk = nullptr;
+        if (offset <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, offset)))
+            chunk = reinterpret_cast<const HnswHeapTidsTuple *>(PageGetItem(page, PageGetItemId(page, offset)));
+        empty = chunk != nullptr && chunk->kind == kHnswHeapTidsTuple && chunk->count == 0 && steps < max_steps;
+        if (empty)
+            link = chunk->next;
+        UnlockReleaseBuffer(buffer);
+    }
+    if (!empty)
+        return;
+
+    buffer = read_locked(ItemPointerGetBlockNumber(&tid), BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buffer);
+    const OffsetNumber offset = ItemPointerGetOffsetNumber(&tid);
+    HnswElementTuple *current = HnswGraphReader::element_at(page, offset);
+    const bool unchanged = current != nullptr && current->heap_tid_count == 0 && ItemPointerEquals(&current->more_heap_tids, &chain);
+    if (unchanged) {
+        GenericXLogState *state = GenericXLogStart(index_);
+        Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+        ItemPointerSetInvalid(&HnswGraphReader::element_at(logged, offset)->more_heap_tids);
+        GenericXLogFinish(state);
+    }
+    UnlockReleaseBuffer(buffer);
+    if (!unchanged)
+        return;
+    note_dead(id);
+
+    for (ItemPointerData link = chain; ItemPointerIsValid(&link);) {
+        const BlockNumber block = ItemPointerGetBlockNumber(&link);
+        const OffsetNumber chunk_offset = ItemPointerGetOffsetNumber(&link);
+        buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        page = BufferGetPage(buffer);
+        const auto *chunk = reinterpret_cast<const HnswHeapTidsTuple *>(PageGetItem(page, PageGetItemId(page, chunk_offset)));
+        link = chunk->next;
+        GenericXLogState *state = GenericXLogStart(index_);
+        Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
+        PageIndexTupleDeleteNoCompact(logged, chunk_offset);
+        const Size free_space = PageGetExactFreeSpace(logged);
+        GenericXLogFinish(state);
+        UnlockReleaseBuffer(buffer);
+        RecordPageWithFreeSpace(index_, block, free_space);
+    }
 }
 
 // Re-selects the links of one live element on each level where it reaches a dead element.

@@ -60,4 +60,18 @@ FROM (VALUES (7), (8)) q(c)
 CROSS JOIN LATERAL (SELECT id FROM items WHERE category = q.c ORDER BY v <-> '[1,1,1]' LIMIT 10) s
 GROUP BY q.c ORDER BY q.c;
 
+-- With a btree on the filter column the planner weighs both: an iterative scan must hand
+-- out about LIMIT / selectivity elements, so a 1% filter goes to the btree (and an exact
+-- sort) while a 50% filter stays on the graph. Without iterative scans the graph scan
+-- costs the same whatever the filter, as in pgvector.
+CREATE INDEX items_category ON items (category);
+ANALYZE items;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SET hnsw.iterative_scan = relaxed_order;
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE category < 50 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+SET hnsw.iterative_scan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+
 DROP TABLE items, exact;

@@ -3,7 +3,8 @@
 // the heap rows of the results, nearest first. With hnsw.iterative_scan on, a scan whose
 // results are used up (a filter above it rejected them) resumes the search from the nodes
 // layer 0 let go, for the next ef_search results, until hnsw.max_scan_tuples elements
-// were visited or its memory passes work_mem * hnsw.scan_mem_multiplier.
+// were visited or its memory passes work_mem * hnsw.scan_mem_multiplier; from then on it
+// hands out the nodes it let go, nearest first, without searching further.
 #include "pg/hnsw.hpp"
 
 #include <limits>
@@ -132,22 +133,26 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
     reader.release();
 }
 
-// Searches on for the next batch of an iterative scan; false when the scan is over.
+// The next batch of an iterative scan: the search goes on from the nearest nodes it let go.
+// Past the budget (hnsw.max_scan_tuples visits, or the memory bound) those nodes are handed
+// out as they are, nearest first, with no further search, as pgvector does: they were seen
+// and ranked already, and a filter may still want them. False when nothing is left.
 bool resume_search(IndexScanDesc scan, HnswScanState &state)
 {
     if (!state.resumable)
         return false;
     const double memory = static_cast<double>(state.spill.bytes()) +
                           static_cast<double>(state.search.visited().slot_count()) * sizeof(uint64);
-    if (state.search.visits() >= static_cast<uint64>(hnsw_max_scan_tuples) ||
-        memory > static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier ||
-        !state.search.resume(static_cast<uint32>(hnsw_ef_search))) {
+    const bool within_budget = state.search.visits() < static_cast<uint64>(hnsw_max_scan_tuples) &&
+                               memory <= static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier;
+    if (!state.search.resume(static_cast<uint32>(hnsw_ef_search))) {
         state.resumable = false;
         return false;
     }
     const HnswMeta meta = hnsw_read_meta(scan->indexRelation);
     HnswGraphReader reader(scan->indexRelation, state.metric, meta.dimensions, meta.m);
-    reader.run(state.search, state.query);
+    if (within_budget)
+        reader.run(state.search, state.query);
     collect_results(state, reader);
     reader.release();
     return true;

@@ -3,6 +3,7 @@
 
 #include "core/distance.h"
 #include "pg/hnsw.hpp"
+#include "pg/ivfflat.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -14,5 +15,6 @@ void _PG_init(void)
     // Choose the distance kernels now, so the first query does not pay for CPUID.
     (void)ann::core::kernels();
     ann::pg::hnsw_init();
+    ann::pg::ivfflat_init();
 }
 }

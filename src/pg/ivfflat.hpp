@@ -1,0 +1,64 @@
+// The ivfflat index access method: options, settings and the callbacks each
+// src/pg/ivfflat_*.cpp file implements.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include "pg/index_metric.hpp"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/reloptions.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace ann::pg {
+
+constexpr int kIvfflatDefaultLists = 100;
+constexpr int kIvfflatMinLists = 1;
+constexpr int kIvfflatMaxLists = 32768;
+constexpr int kIvfflatDefaultProbes = 1;
+constexpr int kIvfflatMinProbes = 1;
+constexpr int kIvfflatMaxProbes = kIvfflatMaxLists;
+
+// Parsed WITH (...) options, as build_reloptions lays them out.
+struct IvfflatOptions {
+    int32 vl_len_;
+    int lists;
+};
+
+// ivfflat.probes
+extern int ivfflat_probes;
+
+// Sub-phases reported in pg_stat_progress_create_index (pgvector's numbers and names).
+enum IvfflatBuildPhase : int64 {
+    kIvfflatPhaseKmeans = 2,
+    kIvfflatPhaseAssign = 3,
+    kIvfflatPhaseLoad = 4,
+};
+
+// Registers reloptions and settings; called once from _PG_init.
+void ivfflat_init();
+
+int ivfflat_option_lists(Relation index);
+
+// True when the operator class clusters on the unit sphere (support function 4, the k-means
+// norm, as pgvector's inner product and cosine classes declare).
+bool ivfflat_spherical(Relation index);
+
+// Callbacks, by file.
+IndexBuildResult *ivfflat_build(Relation heap, Relation index, IndexInfo *index_info);  // ivfflat_build.cpp
+void ivfflat_build_empty(Relation index);
+bool ivfflat_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,  // ivfflat_insert.cpp
+                    Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
+                    IndexInfo *index_info);
+IndexScanDesc ivfflat_begin_scan(Relation index, int nkeys, int norderbys);  // ivfflat_scan.cpp
+void ivfflat_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool ivfflat_get_tuple(IndexScanDesc scan, ScanDirection direction);
+void ivfflat_end_scan(IndexScanDesc scan);
+IndexBulkDeleteResult *ivfflat_bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,  // ivfflat_vacuum.cpp
+                                           IndexBulkDeleteCallback callback, void *callback_state);
+IndexBulkDeleteResult *ivfflat_vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats);
+
+}  // namespace ann::pg

@@ -1,0 +1,178 @@
+// The ivfflat handler: what Postgres asks of the access method before any page is touched
+// (capabilities, options, settings, cost, operator class validation).
+#include "pg/ivfflat.hpp"
+
+#include "pg/guard.hpp"
+#include "pg/opclass_validate.hpp"
+
+extern "C" {
+#include "access/amvalidate.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "optimizer/cost.h"
+#include "utils/guc.h"
+#include "utils/selfuncs.h"
+}
+
+namespace ann::pg {
+
+int ivfflat_probes = kIvfflatDefaultProbes;
+
+namespace {
+
+// Support functions, numbered as pgvector's: 1 the distance the index ranks by, 2 the norm
+// that makes the index normalise vectors (cosine), 3 the k-means distance, 4 the k-means
+// norm (its presence means spherical clustering).
+constexpr uint16 kKmeansNormProc = 4;
+
+relopt_kind ivfflat_relopt_kind;
+
+bytea *ivfflat_options(Datum reloptions, bool validate)
+{
+    static const relopt_parse_elt table[] = {
+        {"lists", RELOPT_TYPE_INT, offsetof(IvfflatOptions, lists)},
+    };
+    return static_cast<bytea *>(build_reloptions(reloptions, validate, ivfflat_relopt_kind,
+                                                 sizeof(IvfflatOptions), table, lengthof(table)));
+}
+
+char *ivfflat_build_phase_name(int64 phase)
+{
+    switch (phase) {
+        case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+            return pstrdup("initializing");
+        case kIvfflatPhaseKmeans:
+            return pstrdup("performing k-means");
+        case kIvfflatPhaseAssign:
+            return pstrdup("assigning tuples");
+        case kIvfflatPhaseLoad:
+            return pstrdup("loading tuples");
+        default:
+            return nullptr;
+    }
+}
+
+// A scan ranks every centre, then every row of the `probes` nearest lists, all before the
+// first row comes out.
+void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
+                           Cost *startup_cost, Cost *total_cost, Selectivity *selectivity,
+                           double *correlation, double *index_pages)
+{
+    GenericCosts costs;
+    memset(&costs, 0, sizeof(costs));
+
+    // Without ORDER BY distance the lists answer nothing useful, and without LIMIT a scan,
+    // which returns only the rows of the probed lists, would cut the result short.
+    if (path->indexorderbys == NIL || root->limit_tuples < 0) {
+        *startup_cost = disable_cost;
+        *total_cost = disable_cost;
+        *selectivity = 0;
+        *correlation = 0;
+        *index_pages = 0;
+        return;
+    }
+
+    Relation index = index_open(path->indexinfo->indexoid, NoLock);
+    const int lists = ivfflat_option_lists(index);
+    index_close(index, NoLock);
+
+    const double tuples = Max(path->indexinfo->tuples, 1.0);
+    const double probed_fraction = Min(1.0, static_cast<double>(ivfflat_probes) / lists);
+    costs.numIndexTuples = tuples * probed_fraction + lists;
+    genericcostestimate(root, path, loop_count, &costs);
+
+    *startup_cost = costs.indexTotalCost;
+    *total_cost = costs.indexTotalCost;
+    *selectivity = costs.indexSelectivity;
+    *correlation = 0;
+    *index_pages = costs.numIndexPages;
+}
+
+bool ivfflat_validate(Oid opclass_oid)
+{
+    return validate_ordering_opclass(opclass_oid, "ivfflat", kKmeansNormProc);
+}
+
+}  // namespace
+
+int ivfflat_option_lists(Relation index)
+{
+    const auto *options = reinterpret_cast<const IvfflatOptions *>(index->rd_options);
+    return options ? options->lists : kIvfflatDefaultLists;
+}
+
+bool ivfflat_spherical(Relation index)
+{
+    return OidIsValid(index_getprocid(index, 1, kKmeansNormProc));
+}
+
+void ivfflat_init()
+{
+    ivfflat_relopt_kind = add_reloption_kind();
+    add_int_reloption(ivfflat_relopt_kind, "lists", "Number of inverted lists",
+                      kIvfflatDefaultLists, kIvfflatMinLists, kIvfflatMaxLists, AccessExclusiveLock);
+
+    DefineCustomIntVariable("ivfflat.probes", "Number of lists an ivfflat scan searches",
+                            "More probes give higher recall and slower scans.",
+                            &ivfflat_probes, kIvfflatDefaultProbes, kIvfflatMinProbes,
+                            kIvfflatMaxProbes, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+#if PG_VERSION_NUM >= 150000
+    MarkGUCPrefixReserved("ivfflat");
+#else
+    EmitWarningsOnPlaceholders("ivfflat");
+#endif
+}
+
+}  // namespace ann::pg
+
+using namespace ann::pg;
+
+ANN_FUNCTION(ivfflat_handler)
+{
+    IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+    am->amstrategies = 0;
+    am->amsupport = 4;
+    am->amoptsprocnum = 0;
+    am->amcanorder = false;
+    am->amcanorderbyop = true;
+    am->amcanbackward = false;
+    am->amcanunique = false;
+    am->amcanmulticol = false;
+    am->amoptionalkey = true;
+    am->amsearcharray = false;
+    am->amsearchnulls = false;
+    am->amstorage = false;
+    am->amclusterable = false;
+    am->ampredlocks = false;
+    am->amcanparallel = false;
+    am->amcaninclude = false;
+    am->amusemaintenanceworkmem = false;
+    am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+    am->amkeytype = InvalidOid;
+
+    am->ambuild = ivfflat_build;
+    am->ambuildempty = ivfflat_build_empty;
+    am->aminsert = ivfflat_insert;
+    am->ambulkdelete = ivfflat_bulk_delete;
+    am->amvacuumcleanup = ivfflat_vacuum_cleanup;
+    am->amcanreturn = nullptr;
+    am->amcostestimate = ivfflat_cost_estimate;
+    am->amoptions = ivfflat_options;
+    am->amproperty = nullptr;
+    am->ambuildphasename = ivfflat_build_phase_name;
+    am->amvalidate = ivfflat_validate;
+    am->amadjustmembers = nullptr;
+    am->ambeginscan = ivfflat_begin_scan;
+    am->amrescan = ivfflat_rescan;
+    am->amgettuple = ivfflat_get_tuple;
+    am->amgetbitmap = nullptr;
+    am->amendscan = ivfflat_end_scan;
+    am->ammarkpos = nullptr;
+    am->amrestrpos = nullptr;
+    am->amestimateparallelscan = nullptr;
+    am->aminitparallelscan = nullptr;
+    am->amparallelrescan = nullptr;
+
+    PG_RETURN_POINTER(am);
+}

@@ -1,0 +1,277 @@
+// Index scans: ORDER BY embedding <op> $1 [LIMIT k]. The first amgettuple ranks the centres,
+// picks the ivfflat.probes nearest lists, and ranks every row of those lists with the core
+// kernel; rows then come out nearest first, one per call. A scan cannot know its LIMIT, so
+// it can hand out every row of the probed lists; the ranked rows are held within work_mem,
+// and when there are more, later rows come from further passes over the same lists (see
+// core/ivf_candidates.h).
+#include "pg/ivfflat.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "core/ivf_candidates.h"
+#include "core/ivf_kernels.h"
+#include "pg/buffer_hints.hpp"
+#include "pg/core_memory.hpp"
+#include "pg/guard.hpp"
+#include "pg/ivfflat_pages.hpp"
+#include "pg/vector.hpp"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+static_assert(std::is_trivially_destructible_v<core::IvfCandidates>,
+              "the candidates live across calls that may ereport (longjmp)");
+
+struct IvfflatScanState {
+    IndexMetric metric;
+    MemoryContext context;  // lives as long as the scan
+    MemoryContext query_context;  // reset by every rescan
+    core::IvfCandidates candidates;
+    bool candidates_ready;
+
+    bool started;
+    int dimensions;
+    const float *query;  // null: the query has no direction, every row ranks equal
+    BlockNumber *probed_lists;  // first block of each probed list
+    int probed_count;
+    float *page_distances;  // one page's rows
+};
+
+uint64 encode_tid(const ItemPointerData *tid)
+{
+    return (static_cast<uint64>(ItemPointerGetBlockNumberNoCheck(tid)) << 16) |
+           ItemPointerGetOffsetNumberNoCheck(tid);
+}
+
+void decode_tid(uint64 id, ItemPointerData *tid)
+{
+    ItemPointerSet(tid, static_cast<BlockNumber>(id >> 16), static_cast<OffsetNumber>(id & 0xFFFF));
+}
+
+struct RankedList {
+    float distance;
+    int list;
+};
+
+// The query as the index ranks it, or null when it has no direction.
+const float *prepare_query(IndexScanDesc scan, IvfflatScanState &state)
+{
+    ScanKey order_by = scan->orderByData;
+    if (scan->numberOfOrderBys == 0 || (order_by->sk_flags & SK_ISNULL))
+        return nullptr;
+    const Vector *value = datum_get_vector(order_by->sk_argument);
+    if (value->dim != state.dimensions)
+        report_different_dims(state.dimensions, value->dim);
+    float *query = static_cast<float *>(palloc(sizeof(float) * value->dim));
+    memcpy(query, value->x, sizeof(float) * value->dim);
+    return normalize_for_metric(state.metric, query, value->dim) ? query : nullptr;
+}
+
+// Chooses the lists to scan: the ivfflat.probes nearest centres, or every list for a query
+// without direction. Nothing here takes a lock, so the cached centres stay valid throughout.
+void choose_lists(IndexScanDesc scan, IvfflatScanState &state)
+{
+    const IvfflatCentres *cache = ivfflat_centres(scan->indexRelation);
+    const IvfflatMeta &meta = cache->meta;
+    state.probed_lists = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * meta.lists));
+    if (state.query == nullptr) {
+        memcpy(state.probed_lists, cache->first_block, sizeof(BlockNumber) * meta.lists);
+        state.probed_count = meta.lists;
+        return;
+    }
+    auto *ranked = static_cast<RankedList *>(palloc(sizeof(RankedList) * meta.lists));
+    float *distances = static_cast<float *>(palloc(sizeof(float) * meta.lists));
+    if (meta.spherical) {
+        core::inner_products(state.query, cache->centres, meta.lists, meta.dimensions, distances);
+        for (int l = 0; l < meta.lists; l++)
+            distances[l] = -distances[l];
+    } else {
+        const core::DistanceKernel l2_squared = core::kernels().l2_squared;
+        for (int l = 0; l < meta.lists; l++)
+            distances[l] = l2_squared(state.query, cache->centres + static_cast<Size>(l) * meta.dimensions,
+                                      meta.dimensions);
+    }
+    for (int l = 0; l < meta.lists; l++) {
+        ranked[l].distance = distances[l];
+        ranked[l].list = l;
+    }
+    pfree(distances);
+    const int probes = Min(ivfflat_probes, meta.lists);
+    std::nth_element(ranked, ranked + probes - 1, ranked + meta.lists, [](const RankedList &a, const RankedList &b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.list < b.list);
+    });
+    for (int i = 0; i < probes; i++)
+        state.probed_lists[i] = cache->first_block[ranked[i].list];
+    state.probed_count = probes;
+    pfree(ranked);
+}
+
+// Distances from the query to the `rows` vectors of one page, into `out`: for inner product
+// and cosine one batched pass over the page's contiguous vectors, for L2 one kernel call per
+// row. A query without direction ranks every row at 0.
+void rank_page(const IvfflatScanState &state, const float *vectors, int rows, float *out)
+{
+    const int dim = state.dimensions;
+    if (state.query == nullptr) {
+        for (int row = 0; row < rows; row++)
+            out[row] = 0.0f;
+    } else if (state.metric == IndexMetric::l2_squared) {
+        const core::DistanceKernel l2_squared = core::kernels().l2_squared;
+        for (int row = 0; row < rows; row++)
+            out[row] = l2_squared(state.query, vectors + static_cast<Size>(row) * dim, dim);
+    } else {
+        core::inner_products(state.query, vectors, rows, dim, out);
+        for (int row = 0; row < rows; row++)
+            out[row] = -out[row];
+    }
+    for (int row = 0; row < rows; row++) {
+        if (std::isnan(out[row]))
+            out[row] = std::numeric_limits<float>::infinity();
+    }
+}
+
+// One pass over the probed lists, offering every row ranked after the last one handed out.
+void collect_pass(IndexScanDesc scan, IvfflatScanState &state)
+{
+    Relation index = scan->indexRelation;
+    const int dim = state.dimensions;
+    float *distances = state.page_distances;
+
+    bool out_of_memory = false;
+    state.candidates.begin_pass();
+    for (int l = 0; l < state.probed_count; l++) {
+        for (BlockNumber block = state.probed_lists[l]; block != InvalidBlockNumber;) {
+            CHECK_FOR_INTERRUPTS();
+            Buffer buffer = read_buffer_hinted(index, block);
+            LockBuffer(buffer, BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buffer);
+            ivfflat_check_page(index, page, block);
+            const int rows = Min(ivfflat_row_count(page, dim), ivfflat_rows_per_page(dim));
+            rank_page(state, ivfflat_row_vector(page, dim, 0), rows, distances);
+            for (int row = 0; row < rows; row++) {
+                if (!state.candidates.offer(distances[row], encode_tid(ivfflat_row_heap_tid(page, row)))) {
+                    out_of_memory = true;
+                    break;
+                }
+            }
+            block = ivfflat_page_opaque(page)->next_block;
+            UnlockReleaseBuffer(buffer);
+            if (out_of_memory)
+                ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in ivfflat scan")));
+        }
+    }
+    state.candidates.end_pass();
+}
+
+void start_scan(IndexScanDesc scan, IvfflatScanState &state)
+{
+    const IvfflatMeta meta = ivfflat_centres(scan->indexRelation)->meta;
+    state.dimensions = meta.dimensions;
+    if (!state.candidates_ready) {
+        const Size budget = static_cast<Size>(work_mem) * 1024;
+        const uint32 capacity = static_cast<uint32>(
+            Min(budget / sizeof(core::IvfCandidates::Entry), static_cast<Size>(PG_INT32_MAX)));
+        if (!state.candidates.init(palloc_hooks(state.context), capacity))
+            ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in ivfflat scan")));
+        state.candidates_ready = true;
+    }
+    state.candidates.restart();
+    state.page_distances = static_cast<float *>(palloc(sizeof(float) * ivfflat_rows_per_page(meta.dimensions)));
+    state.query = prepare_query(scan, state);
+    choose_lists(scan, state);
+    collect_pass(scan, state);
+}
+
+IndexScanDesc begin_scan(Relation index, int nkeys, int norderbys)
+{
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    auto *state = static_cast<IvfflatScanState *>(palloc0(sizeof(IvfflatScanState)));
+    state->metric = index_metric(index);
+    state->context = CurrentMemoryContext;
+    state->query_context = AllocSetContextCreate(CurrentMemoryContext, "ivfflat scan query", ALLOCSET_DEFAULT_SIZES);
+    scan->opaque = state;
+    return scan;
+}
+
+void rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+    auto &state = *static_cast<IvfflatScanState *>(scan->opaque);
+    if (keys != nullptr && scan->numberOfKeys > 0)
+        memmove(scan->keyData, keys, sizeof(ScanKeyData) * nkeys);
+    if (orderbys != nullptr && scan->numberOfOrderBys > 0)
+        memmove(scan->orderByData, orderbys, sizeof(ScanKeyData) * norderbys);
+    state.started = false;
+    state.query = nullptr;
+    state.probed_lists = nullptr;
+    state.probed_count = 0;
+    state.page_distances = nullptr;
+    MemoryContextReset(state.query_context);
+}
+
+bool get_tuple(IndexScanDesc scan, ScanDirection direction)
+{
+    auto &state = *static_cast<IvfflatScanState *>(scan->opaque);
+    if (!ScanDirectionIsForward(direction))
+        elog(ERROR, "ivfflat index scans only run forward");
+
+    if (!state.started) {
+        pgstat_count_index_scan(scan->indexRelation);
+        MemoryContext old = MemoryContextSwitchTo(state.query_context);
+        start_scan(scan, state);
+        MemoryContextSwitchTo(old);
+        state.started = true;
+    }
+    float distance;
+    uint64 id;
+    while (!state.candidates.pop(&distance, &id)) {
+        if (!state.candidates.pass_dropped_rows())
+            return false;
+        collect_pass(scan, state);
+    }
+    decode_tid(id, &scan->xs_heaptid);
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = false;
+    return true;
+}
+
+void end_scan(IndexScanDesc scan)
+{
+    auto *state = static_cast<IvfflatScanState *>(scan->opaque);
+    if (state->candidates_ready)
+        state->candidates.release();
+    MemoryContextDelete(state->query_context);
+    pfree(state);
+    scan->opaque = nullptr;
+}
+
+}  // namespace
+
+IndexScanDesc ivfflat_begin_scan(Relation index, int nkeys, int norderbys)
+{
+    return guarded_call("ivfflat scan", [&]() { return begin_scan(index, nkeys, norderbys); });
+}
+
+void ivfflat_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys)
+{
+    guarded_call("ivfflat scan", [&]() { rescan(scan, keys, nkeys, orderbys, norderbys); });
+}
+
+bool ivfflat_get_tuple(IndexScanDesc scan, ScanDirection direction)
+{
+    return guarded_call("ivfflat scan", [&]() { return get_tuple(scan, direction); });
+}
+
+void ivfflat_end_scan(IndexScanDesc scan)
+{
+    guarded_call("ivfflat scan", [&]() { end_scan(scan); });
+}
+
+}  // namespace ann::pg

@@ -53,3 +53,32 @@ bench-kernels: bench/bench_kernels
 	bench/bench_kernels
 
 .PHONY: core-test bench-kernels
+
+# The benchmark command (README "Benchmarking"): a libpq client program, not part of the
+# extension; `make bench-tool` builds bench/ann_bench, scripts/bench.sh builds and runs it.
+BENCH_TOOL_SRCS = $(sort $(wildcard bench/tool/*.cpp))
+EXTRA_CLEAN += bench/ann_bench
+
+bench/ann_bench: $(BENCH_TOOL_SRCS) $(wildcard bench/tool/*.hpp)
+	$(CXX) -std=c++17 -O2 -g -Wall -Wextra -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		$(BENCH_TOOL_SRCS) -L$(shell $(PG_CONFIG) --libdir) -lpq -pthread
+
+bench-tool: bench/ann_bench
+
+.PHONY: bench-tool
+
+# `make dist`: ann-<version>.tar.gz, one folder ann-<version>/ holding what `make && make
+# install` need, taken from the working tree (uncommitted sources included, so check
+# `git status` before a release). test/packaging/dist_builds.sh checks that it builds alone.
+DIST_NAME = $(EXTENSION)-$(EXTVERSION)
+DIST_FILES = Makefile $(EXTENSION).control META.json README.md LICENSE $(DATA) \
+	$(CORE_SRCS) $(PG_SRCS) $(sort $(wildcard src/core/*.h src/pg/*.hpp))
+EXTRA_CLEAN += $(DIST_NAME).tar.gz
+
+dist: $(DIST_NAME).tar.gz
+
+$(DIST_NAME).tar.gz: $(DIST_FILES)
+	tar -czf $@ --owner=0 --group=0 --numeric-owner \
+		--transform 's,^,$(DIST_NAME)/,' $(DIST_FILES)
+
+.PHONY: dist

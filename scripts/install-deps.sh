@@ -7,7 +7,13 @@ PACKAGES=(
     g++ make libgtest-dev libbenchmark-dev
     libipc-run-perl
     gzip
+    libpq-dev nlohmann-json3-dev gnuplot-nox
 )
+# The client test (test/client) needs node and npm. A Node.js from elsewhere is used as it
+# is: NodeSource's package bundles npm and conflicts with Debian's npm package.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    PACKAGES+=(nodejs npm)
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test suite: C++ core unit tests, then pg_regress and the TAP tests against a
-# throwaway cluster. Installs missing packages and the extension first. Ends with the line
+# Runs every test suite: C++ core unit tests and packaging checks, then pg_regress, the
+# vector input fuzzer, the Node.js client test and the TAP tests against a throwaway
+# cluster. Installs missing packages and the extension first. Ends with the line
 #   N passed, N failed
 # and exits non-zero when anything failed.
 set -uo pipefail
@@ -15,6 +16,24 @@ failed=0
 skipped=0
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 log_dir=$(mktemp -d /tmp/ann-test-logs.XXXXXX)
+
+# Runs a suite that prints TAP lines ("ok N - ..." / "not ok N - ...") into log/NAME.log and
+# counts them; a non-zero exit without a "not ok" counts as one failure. The whole log is
+# shown when something failed (always when SHOW=all), else its last line.
+run_tap_suite() {
+    local name=$1
+    shift
+    local log="$log_dir/$name.log"
+    "$@" >"$log" 2>&1
+    local status=$?
+    local ok not_ok
+    ok=$(grep -cE '^ok ' "$log" || true)
+    not_ok=$(grep -cE '^not ok ' "$log" || true)
+    [ "$status" = 0 ] || [ "$not_ok" != 0 ] || not_ok=1
+    if [ "$not_ok" != 0 ] || [ "${SHOW:-}" = all ]; then cat "$log"; else tail -n 1 "$log"; fi
+    echo "$name: $ok passed, $not_ok failed"
+    count "$ok" "$not_ok"
+}
 
 echo "== core unit tests"
 make -s core-test >"$log_dir/core.log" 2>&1
@@ -32,6 +51,9 @@ else
     count "${core_passed:-0}" "${core_failed:-0}"
     [ "$core_status" = 0 ] || [ -n "$core_failed" ] || count 0 1
 fi
+
+echo "== packaging (META.json, make dist)"
+run_tap_suite packaging sh -c 'test/packaging/validate_meta.pl; MAKEFLAGS=-j2 test/packaging/dist_builds.sh'
 
 export ANN_PGDATA=/tmp/ann-test-pg/data ANN_PGPORT=55434
 scripts/cluster.sh stop >/dev/null 2>&1
@@ -53,25 +75,13 @@ fi
 count $((regress_total - regress_failed)) "$regress_failed"
 
 echo "== vector input fuzz"
-test/fuzz/fuzz_vector_input.pl >"$log_dir/fuzz.log" 2>&1
-fuzz_status=$?
-tail -n 5 "$log_dir/fuzz.log"
-fuzz_passed=$(grep -cE '^ok ' "$log_dir/fuzz.log" || true)
-fuzz_failed=$(grep -cE '^not ok ' "$log_dir/fuzz.log" || true)
-[ "$fuzz_status" = 0 ] || [ "$fuzz_failed" != 0 ] || fuzz_failed=1
-[ "$fuzz_failed" = 0 ] || cat "$log_dir/fuzz.log"
-count "$fuzz_passed" "$fuzz_failed"
+run_tap_suite fuzz test/fuzz/fuzz_vector_input.pl
 
-if ls test/tap/*.pl >/dev/null 2>&1; then
-    echo "== TAP tests"
-    test/tap/run.sh >"$log_dir/tap.log" 2>&1
-    tap_status=$?
-    cat "$log_dir/tap.log"
-    tap_passed=$(grep -cE '^ok ' "$log_dir/tap.log" || true)
-    tap_failed=$(grep -cE '^not ok ' "$log_dir/tap.log" || true)
-    [ "$tap_status" = 0 ] || [ "$tap_failed" != 0 ] || tap_failed=1
-    count "$tap_passed" "$tap_failed"
-fi
+echo "== Node.js client (node-postgres, pgvector npm package)"
+run_tap_suite client test/client/run.sh
+
+echo "== TAP tests"
+SHOW=all run_tap_suite tap test/tap/run.sh
 
 scripts/cluster.sh stop
 echo "logs: $log_dir"

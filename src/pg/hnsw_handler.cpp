@@ -16,6 +16,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
+#include "utils/spccache.h"
 }
 
 #include <cmath>
@@ -95,18 +96,27 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
     const int m = hnsw_option_m(index);
     index_close(index, NoLock);
 
-    GenericCosts first;
-    memset(&first, 0, sizeof(first));
-    first.numIndexTuples = Min(tuples, ranked_tuples(tuples, m, hnsw_ef_search));
-    genericcostestimate(root, path, loop_count, &first);
+    // genericcostestimate prices every index page as a random read. A graph scan comes back
+    // to the same few pages again and again (the upper levels, the hubs), and an index used
+    // for search lives in shared_buffers: price its pages as sequential reads instead, or
+    // small tables get an exact scan where the index is several times faster.
+    double random_page_cost;
+    double seq_page_cost;
+    get_tablespace_page_costs(path->indexinfo->reltablespace, &random_page_cost, &seq_page_cost);
+    auto search_cost = [&](double ranked) {
+        GenericCosts costs;
+        memset(&costs, 0, sizeof(costs));
+        costs.numIndexTuples = Min(tuples, ranked);
+        genericcostestimate(root, path, loop_count, &costs);
+        costs.indexTotalCost -= costs.numIndexPages * Max(random_page_cost - seq_page_cost, 0.0);
+        return costs;
+    };
+    const GenericCosts first = search_cost(ranked_tuples(tuples, m, hnsw_ef_search));
     *startup_cost = first.indexTotalCost;
     *total_cost = first.indexTotalCost;
     if (static_cast<HnswIterativeScan>(hnsw_iterative_scan) != HnswIterativeScan::off) {
         // genericcostestimate prices at most one pass over the index: scale that pass.
-        GenericCosts pass;
-        memset(&pass, 0, sizeof(pass));
-        pass.numIndexTuples = tuples;
-        genericcostestimate(root, path, loop_count, &pass);
+        const GenericCosts pass = search_cost(tuples);
         const double per_ranked_tuple = pass.indexTotalCost / tuples;
         *total_cost = Max(*startup_cost, per_ranked_tuple * ranked_tuples(tuples, m, tuples));
     }

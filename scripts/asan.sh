@@ -29,9 +29,10 @@ started=$(date +%s)
 fail() { echo "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 extension_dir=$(pg_config --sharedir)/extension
-cmp -s "$repo/ann.control" "$extension_dir/ann.control" &&
-    cmp -s "$repo/sql/ann--0.1.0.sql" "$extension_dir/ann--0.1.0.sql" ||
-    fail "the installed ann.control or install script differs from this tree: run make install first"
+for file in "$repo/ann.control" "$repo"/sql/ann--*.sql; do
+    cmp -s "$file" "$extension_dir/$(basename "$file")" ||
+        fail "the installed $(basename "$file") differs from this tree: run make install first"
+done
 
 if [ "$(id -u)" = 0 ]; then
     id annpg >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash annpg

@@ -324,7 +324,7 @@ CREATE OPERATOR CLASS vector_l1_ops
 -- index check
 --------------------------------------------------------------------------------------------
 
--- Walks an ann index (hnsw) and raises index_corrupted (XX002) at the first structural
+-- Walks an ann index (hnsw, ivfflat) and raises index_corrupted (XX002) at the first structural
 -- damage; a sound index gives one row per thing counted. It runs beside inserts, scans and
 -- VACUUM. Superusers only by default, like amcheck: it reads every page of the index and
 -- line pointers of the table.

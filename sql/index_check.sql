@@ -65,6 +65,17 @@ RESET hnsw.ef_search;
 RESET enable_seqscan;
 DROP TABLE check_all_copies;
 
+-- ivfflat: sound after the build, inserts into a list chain, deletes and VACUUM
+CREATE TABLE check_ivf (id int, v vector(3));
+INSERT INTO check_ivf SELECT i, ARRAY[i % 11, i % 7, i % 5]::vector FROM generate_series(1, 1500) i;
+CREATE INDEX check_ivf_idx ON check_ivf USING ivfflat (v vector_l2_ops) WITH (lists = 5);
+SELECT * FROM ann_index_check('check_ivf_idx') WHERE item IN ('lists', 'heap TIDs', 'unlinked pages');
+INSERT INTO check_ivf SELECT i, ARRAY[i % 11, i % 7, i % 5]::vector FROM generate_series(1501, 4000) i;
+DELETE FROM check_ivf WHERE id % 3 = 0;
+VACUUM check_ivf;
+SELECT * FROM ann_index_check('check_ivf_idx') WHERE item IN ('lists', 'heap TIDs', 'unlinked pages');
+DROP TABLE check_ivf;
+
 -- unlogged and temporary tables, REINDEX
 CREATE UNLOGGED TABLE check_unlogged (v vector(2));
 INSERT INTO check_unlogged SELECT ARRAY[i, i % 9]::vector FROM generate_series(1, 300) i;

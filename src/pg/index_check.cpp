@@ -6,6 +6,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/hnsw.hpp"
+#include "pg/ivfflat.hpp"
 
 extern "C" {
 #include "access/relation.h"
@@ -30,6 +31,7 @@ struct IndexChecker {
 
 const IndexChecker kIndexCheckers[] = {
     {hnsw_build, hnsw_check_index},
+    {ivfflat_build, ivfflat_check_index},
 };
 
 void check_checkable(Relation index)

@@ -40,6 +40,7 @@ inline void add_check_count(IndexCheckCounts *counts, const char *item, int64 co
 // Checkers, one per access method. Both relations are open under AccessShareLock, so
 // inserts, scans and VACUUM may run meanwhile; a checker reports only what none of them
 // can produce.
-void hnsw_check_index(Relation heap, Relation index, IndexCheckCounts *counts);  // hnsw_check.cpp
+void hnsw_check_index(Relation heap, Relation index, IndexCheckCounts *counts);     // hnsw_check.cpp
+void ivfflat_check_index(Relation heap, Relation index, IndexCheckCounts *counts);  // ivfflat_check.cpp
 
 }  // namespace ann::pg

@@ -1,8 +1,8 @@
-# ann_index_check finds damage written into hnsw index files while the server is down: one
-# index per kind of damage, all built alike on one table, each edited differently (byte
-# offsets follow src/pg/hnsw_page.hpp). Each damaged index fails the check with
-# index_corrupted (XX002) and a message naming the damage; an undamaged twin passes; REINDEX
-# repairs a damaged one.
+# ann_index_check finds damage written into hnsw and ivfflat index files while the server is
+# down: one index per kind of damage, all built alike on one table, each edited differently
+# (byte offsets follow src/pg/hnsw_page.hpp and src/pg/ivfflat_page.hpp). Each damaged
+# index fails the check with index_corrupted (XX002) and a message naming the damage; an
+# undamaged twin passes; REINDEX repairs a damaged one.
 use strict;
 use warnings;
 
@@ -36,7 +36,11 @@ my @cases = (
 	[ 'heap_block', \&break_heap_block,     qr/DETAIL:  Heap TID \(5000,\d+\) lies beyond the table's \d+ blocks/ ],
 	[ 'heap_lp',    \&break_heap_offset,    qr/DETAIL:  Heap TID \(\d+,250\) points to an unused line pointer/ ],
 	[ 'chain_loop', \&loop_overflow_chain,  qr/DETAIL:  The overflow chain of the element's heap TIDs loops at/ ],
-	[ 'orphan',     \&orphan_overflow,      qr/DETAIL:  The overflow tuple is in no element's chain/ ],);
+	[ 'orphan',     \&orphan_overflow,      qr/DETAIL:  The overflow tuple is in no element's chain/ ],
+	# ivfflat (byte offsets follow src/pg/ivfflat_page.hpp)
+	[ 'ivf_loop', \&loop_ivfflat_chain, qr/DETAIL:  The list's chain reaches block \d+ a second time/, 'ivfflat' ],
+	[ 'ivf_heap', \&break_ivfflat_heap_tid, qr/DETAIL:  Row 0 points to \(5000,\d+\), outside the table's \d+ blocks/, 'ivfflat' ],);
+my $ivfflat_ddl = 'USING ivfflat (v vector_l2_ops) WITH (lists = 4)';
 
 # 400 distinct vectors and 40 copies of one (an overflow chain): few enough rows for 250
 # to be past the last line pointer of every table page.
@@ -48,12 +52,15 @@ INSERT INTO t SELECT i, ARRAY[i % 17, i % 13, i % 7, i % 5]::vector FROM generat
 INSERT INTO t SELECT 1000 + i, '[9,9,9,9]' FROM generate_series(1, 40) i;
 CREATE INDEX sound ON t USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16);
 ));
+$node->safe_psql('postgres', "CREATE INDEX ivf_sound ON t $ivfflat_ddl");
 for my $case (@cases)
 {
-	$node->safe_psql('postgres',
-		"CREATE INDEX $case->[0] ON t USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16)");
+	my $using = ($case->[3] // '') eq 'ivfflat'
+	  ? $ivfflat_ddl
+	  : "USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16)";
+	$node->safe_psql('postgres', "CREATE INDEX $case->[0] ON t $using");
 }
-for my $index ('sound', map { $_->[0] } @cases)
+for my $index ('sound', 'ivf_sound', map { $_->[0] } @cases)
 {
 	my ($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM ann_index_check('$index')");
 	is("$ret $err", '0 ', "$index passes the check before any damage");
@@ -80,6 +87,8 @@ for my $case (@cases)
 }
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM ann_index_check('sound')");
 is("$ret $out $err", '0 7 ', 'the undamaged index still passes');
+($ret, $out, $err) = $node->psql('postgres', "SELECT count FROM ann_index_check('ivf_sound') WHERE item = 'heap TIDs'");
+is("$ret $out $err", '0 440 ', 'the undamaged ivfflat index still passes, with every row');
 
 $node->safe_psql('postgres', 'REINDEX INDEX link_block');
 ($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM ann_index_check('link_block')");
@@ -292,5 +301,34 @@ sub orphan_overflow
 	my ($file) = @_;
 	my ($block, $page, $tuple) = element_with_chain($file);
 	substr($page, $tuple->[1] + 4, 6) = tid_bytes(0, 0);
+	write_block($file, $block, $page);
+}
+
+# ivfflat: the first data page of the first list (list tuple: first block, insert block,
+# centre), and the special space at the end of a data page (flags, page id, next block).
+sub first_ivfflat_data_block
+{
+	my ($file) = @_;
+	my $lists = read_block($file, 1);
+	my ($first) = tuples($lists);
+	return unpack('V', substr($lists, $first->[1], 4));
+}
+
+sub loop_ivfflat_chain
+{
+	my ($file) = @_;
+	my $block = first_ivfflat_data_block($file);
+	my $page = read_block($file, $block);
+	substr($page, $block_size - 4, 4) = pack('V', $block);
+	write_block($file, $block, $page);
+}
+
+sub break_ivfflat_heap_tid
+{
+	my ($file) = @_;
+	my $block = first_ivfflat_data_block($file);
+	my $page = read_block($file, $block);
+	# Row 0's heap TID is the first below the 8-byte special space.
+	substr($page, $block_size - 8 - 6, 4) = pack('vv', 0, 5000);
 	write_block($file, $block, $page);
 }

@@ -87,3 +87,18 @@ SELECT count(*) FROM (SELECT id FROM hnsw_items ORDER BY v <-> '[1,1,1,1]' LIMIT
 SELECT id FROM hnsw_items ORDER BY v <-> '[1,2,3]' LIMIT 1;
 DROP TABLE hnsw_items, hnsw_copy, hnsw_queries;
 DROP FUNCTION hnsw_mismatches;
+
+-- Without ORDER BY neither index is ever chosen, even with every other plan disabled:
+-- count(*) must not become an index-only scan of a graph or of lists.
+CREATE TABLE count_only (v vector(2));
+INSERT INTO count_only SELECT ARRAY[i, i % 5]::vector FROM generate_series(1, 100) i;
+CREATE INDEX ON count_only USING hnsw (v vector_l2_ops);
+CREATE INDEX ON count_only USING ivfflat (v vector_l2_ops) WITH (lists = 2);
+VACUUM count_only;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM count_only;
+SELECT count(*) FROM count_only;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+DROP TABLE count_only;

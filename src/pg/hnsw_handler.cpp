@@ -83,8 +83,10 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
     // Without ORDER BY distance the graph answers nothing useful, and without LIMIT a scan,
     // which returns only its ef_search nearest elements, would cut the result short.
     if (path->indexorderbys == NIL || root->limit_tuples < 0) {
-        *startup_cost = disable_cost;
-        *total_cost = disable_cost;
+        // Infinite, not disable_cost: with enable_seqscan off every other plan costs
+        // disable_cost too, and the planner would then take this index for, say, count(*).
+        *startup_cost = get_float8_infinity();
+        *total_cost = get_float8_infinity();
         *selectivity = 0;
         *correlation = 0;
         *index_pages = 0;

@@ -10,6 +10,7 @@ extern "C" {
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "optimizer/cost.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
 }
@@ -64,8 +65,10 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     // Without ORDER BY distance the lists answer nothing useful, and without LIMIT a scan,
     // which returns only the rows of the probed lists, would cut the result short.
     if (path->indexorderbys == NIL || root->limit_tuples < 0) {
-        *startup_cost = disable_cost;
-        *total_cost = disable_cost;
+        // Infinite, not disable_cost: with enable_seqscan off every other plan costs
+        // disable_cost too, and the planner would then take this index for, say, count(*).
+        *startup_cost = get_float8_infinity();
+        *total_cost = get_float8_infinity();
         *selectivity = 0;
         *correlation = 0;
         *index_pages = 0;

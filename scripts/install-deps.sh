@@ -8,6 +8,7 @@ PACKAGES=(
     libipc-run-perl
     gzip
     libpq-dev nlohmann-json3-dev gnuplot-nox
+    valgrind
 )
 # The client test (test/client) needs node and npm. A Node.js from elsewhere is used as it
 # is: NodeSource's package bundles npm and conflicts with Debian's npm package.

@@ -80,6 +80,21 @@ run_tap_suite fuzz test/fuzz/fuzz_vector_input.pl
 echo "== Node.js client (node-postgres, pgvector npm package)"
 run_tap_suite client test/client/run.sh
 
+# The whole suite under memcheck takes about 25 minutes (`scripts/valgrind.sh`); CI runs the
+# tests that exercise most of the extension's code for the least time.
+echo "== pg_regress under valgrind (a subset)"
+ANN_VALGRIND_TESTS="vector_input vector_binary vector_functions hnsw_storage ivfflat_options index_check" \
+    scripts/valgrind.sh >"$log_dir/valgrind.log" 2>&1
+valgrind_summary=$(tail -n 1 "$log_dir/valgrind.log")
+valgrind_passed=$(echo "$valgrind_summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+valgrind_failed=$(echo "$valgrind_summary" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$valgrind_passed" ] || [ "$valgrind_failed" != 0 ]; then
+    cat "$log_dir/valgrind.log"
+else
+    tail -n 3 "$log_dir/valgrind.log"
+fi
+count "${valgrind_passed:-0}" "${valgrind_failed:-1}"
+
 echo "== TAP tests"
 SHOW=all run_tap_suite tap test/tap/run.sh
 

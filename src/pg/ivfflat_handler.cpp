@@ -65,10 +65,13 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     // Without ORDER BY distance the lists answer nothing useful, and without LIMIT a scan,
     // which returns only the rows of the probed lists, would cut the result short.
     if (path->indexorderbys == NIL || root->limit_tuples < 0) {
-        // Infinite, not disable_cost: with enable_seqscan off every other plan costs
-        // disable_cost too, and the planner would then take this index for, say, count(*).
-        *startup_cost = get_float8_infinity();
-        *total_cost = get_float8_infinity();
+        // Without ORDER BY the cost is infinite, not disable_cost: with enable_seqscan off
+        // every other plan costs disable_cost too, and the planner would take the index
+        // for, say, count(*). Without LIMIT, disable_cost lets a user who turned off the
+        // other plans still get the index, as with pgvector.
+        const Cost cost = path->indexorderbys == NIL ? get_float8_infinity() : disable_cost;
+        *startup_cost = cost;
+        *total_cost = cost;
         *selectivity = 0;
         *correlation = 0;
         *index_pages = 0;

@@ -2,7 +2,9 @@
 //   k-means:  a reservoir sample of the heap's vectors is clustered by the core into `lists`
 //             centres (checking for interrupts between slices of the work);
 //   assign:   a second heap scan puts every row in the list of its nearest centre, into a
-//             tuplesort on the list number (bounded by maintenance_work_mem, spilling past it);
+//             tuplesort on the list number and heap TID (bounded by maintenance_work_mem,
+//             spilling past it); with parallel workers where allowed and worth it
+//             (ivfflat_parallel_build.cpp), giving the same index;
 //   load:     the index is written in one sequential pass, each list's rows on consecutive
 //             pages, and WAL-logged in bulk.
 #include "pg/ivfflat.hpp"
@@ -13,6 +15,7 @@
 #include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/ivfflat_pages.hpp"
+#include "pg/ivfflat_parallel_build.hpp"
 #include "pg/vector.hpp"
 
 extern "C" {
@@ -67,9 +70,11 @@ struct IvfflatBuildState {
 
     // assign phase
     const float *centres;
-    float *centre_norms;
+    const float *centre_norms;
     int64 *rows_per_list;
     int64 rows_indexed;
+    pg_atomic_uint64 *shared_rows_done;  // parallel: every participant's rows, for progress
+    bool reports_progress;
     TupleDesc sort_desc;
     TupleTableSlot *slot;
     Tuplesortstate *sort;
@@ -181,6 +186,15 @@ const float *cluster_sample(IvfflatBuildState &state)
     return centres;
 }
 
+void report_rows_assigned(IvfflatBuildState &state, int64 rows)
+{
+    int64 done = state.rows_indexed;
+    if (state.shared_rows_done != nullptr)
+        done = static_cast<int64>(pg_atomic_add_fetch_u64(state.shared_rows_done, rows));
+    if (state.reports_progress)
+        pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, done);
+}
+
 void assign_callback(Relation, ItemPointer heap_tid, Datum *values, bool *isnull, bool, void *opaque)
 {
     auto &state = *static_cast<IvfflatBuildState *>(opaque);
@@ -203,25 +217,27 @@ void assign_callback(Relation, ItemPointer heap_tid, Datum *values, bool *isnull
         ExecStoreVirtualTuple(slot);
         tuplesort_puttupleslot(state.sort, slot);
         if ((++state.rows_indexed & 1023) == 0)
-            pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, state.rows_indexed);
+            report_rows_assigned(state, 1024);
     }
     MemoryContextSwitchTo(old);
     MemoryContextReset(state.row_context);
 }
 
-void begin_sort(IvfflatBuildState &state)
+// Sorted by list and then heap TID: each list's rows in heap order, which does not depend on
+// where a synchronised scan started or which participant read them.
+void begin_sort(IvfflatBuildState &state, int work_mem, SortCoordinate coordinate)
 {
     state.sort_desc = CreateTemplateTupleDesc(3);
     TupleDescInitEntry(state.sort_desc, 1, "list", INT4OID, -1, 0);
     TupleDescInitEntry(state.sort_desc, 2, "heap_tid", TIDOID, -1, 0);
     TupleDescInitEntry(state.sort_desc, 3, "vector", TupleDescAttr(RelationGetDescr(state.index), 0)->atttypid, -1, 0);
     state.slot = MakeSingleTupleTableSlot(state.sort_desc, &TTSOpsMinimalTuple);
-    AttrNumber key = 1;
-    Oid less = Int4LessOperator;
-    Oid collation = InvalidOid;
-    bool nulls_first = false;
-    state.sort = tuplesort_begin_heap(state.sort_desc, 1, &key, &less, &collation, &nulls_first,
-                                      maintenance_work_mem, nullptr, TUPLESORT_NONE);
+    AttrNumber keys[] = {1, 2};
+    Oid less[] = {Int4LessOperator, TIDLessOperator};
+    Oid collations[] = {InvalidOid, InvalidOid};
+    bool nulls_first[] = {false, false};
+    state.sort = tuplesort_begin_heap(state.sort_desc, 2, keys, less, collations, nulls_first, work_mem,
+                                      coordinate, TUPLESORT_NONE);
     state.row_vector = vector_alloc(state.dimensions);
 }
 
@@ -259,6 +275,7 @@ void init_state(IvfflatBuildState &state, Relation index)
     state.spherical = ivfflat_spherical(index);
     state.build_context = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
     state.row_context = AllocSetContextCreate(state.build_context, "ivfflat build row", ALLOCSET_DEFAULT_SIZES);
+    state.reports_progress = true;
 }
 
 IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
@@ -290,12 +307,22 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kIvfflatPhaseAssign);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, state.rows_seen);
     state.rows_per_list = static_cast<int64 *>(palloc0(sizeof(int64) * state.lists));
-    state.centre_norms = static_cast<float *>(palloc(sizeof(float) * state.lists));
+    float *centre_norms = static_cast<float *>(palloc(sizeof(float) * state.lists));
     core::centre_norms(state.centres, static_cast<uint32>(state.lists), static_cast<uint32>(state.dimensions),
-                       state.centre_norms);
-    begin_sort(state);
-    const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true, assign_callback,
-                                                      &state, nullptr);
+                       centre_norms);
+    state.centre_norms = centre_norms;
+    const int workers = ivfflat_parallel_workers(heap, index, state.rows_seen);
+    IvfflatParallelResult parallel{};
+    double heap_tuples;
+    if (workers > 0 && ivfflat_parallel_assign(workers, heap, index, index_info, state.centres, state.centre_norms,
+                                               state.lists, state.dimensions, state.rows_per_list, &parallel)) {
+        begin_sort(state, maintenance_work_mem, parallel.coordinate);
+        heap_tuples = parallel.heap_tuples;
+        state.rows_indexed = parallel.rows;
+    } else {
+        begin_sort(state, maintenance_work_mem, nullptr);
+        heap_tuples = table_index_build_scan(heap, index, index_info, true, true, assign_callback, &state, nullptr);
+    }
     tuplesort_performsort(state.sort);
 
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kIvfflatPhaseLoad);
@@ -305,6 +332,8 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     ivfflat_write_index(index, MAIN_FORKNUM, index_meta(state), state.centres, state.rows_per_list, rows);
     tuplesort_end(state.sort);
     ExecDropSingleTupleTableSlot(state.slot);
+    if (parallel.assign != nullptr)
+        ivfflat_parallel_end(parallel.assign);
 
     MemoryContextSwitchTo(old);
     auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
@@ -334,6 +363,36 @@ void build_empty(Relation index)
 }
 
 }  // namespace
+
+IvfflatShareTotals ivfflat_assign_share(Relation heap, Relation index, IndexInfo *index_info, TableScanDesc scan,
+                                        const float *centres, const float *centre_norms, int work_mem,
+                                        SortCoordinate coordinate, pg_atomic_uint64 *rows_per_list,
+                                        pg_atomic_uint64 *rows_done, bool is_leader)
+{
+    IvfflatBuildState state;
+    init_state(state, index);
+    MemoryContext old = MemoryContextSwitchTo(state.build_context);
+    state.centres = centres;
+    state.centre_norms = centre_norms;
+    state.rows_per_list = static_cast<int64 *>(palloc0(sizeof(int64) * state.lists));
+    state.shared_rows_done = rows_done;
+    state.reports_progress = is_leader;
+    begin_sort(state, work_mem, coordinate);
+    IvfflatShareTotals totals;
+    totals.heap_tuples = table_index_build_scan(heap, index, index_info, true, is_leader, assign_callback, &state,
+                                                scan);
+    report_rows_assigned(state, state.rows_indexed & 1023);
+    totals.rows = state.rows_indexed;
+    tuplesort_performsort(state.sort);
+    tuplesort_end(state.sort);
+    ExecDropSingleTupleTableSlot(state.slot);
+    for (int l = 0; l < state.lists; l++)
+        if (state.rows_per_list[l] != 0)
+            pg_atomic_fetch_add_u64(&rows_per_list[l], static_cast<uint64>(state.rows_per_list[l]));
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(state.build_context);
+    return totals;
+}
 
 IndexBuildResult *ivfflat_build(Relation heap, Relation index, IndexInfo *index_info)
 {

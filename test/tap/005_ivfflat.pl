@@ -1,8 +1,8 @@
 # The ivfflat index on real data (12,000 GloVe word vectors, 100 dimensions), against exact
-# answers computed in the same test: recall floors after a build (the same index whatever
-# max_parallel_maintenance_workers says: builds are serial and deterministic), after
-# concurrent inserts from
-# several sessions, after deletes and VACUUM, and for the l2 class; a streaming standby
+# answers computed in the same test: recall floors after a build, after concurrent inserts from
+# several sessions, after deletes and VACUUM, and for the l2 class; a build with parallel
+# workers (which really assign rows) writes the same pages and answers as a serial one; a
+# streaming standby
 # returns exactly the primary's answers; concurrent inserts, deletes, scans and VACUUM leave
 # every row findable; an unlogged index comes back empty and usable after a crash.
 use strict;
@@ -134,24 +134,75 @@ FROM glove q WHERE $query_filter ORDER BY q.id);
 		"$stage: $index answers on the standby equal the primary's");
 }
 
-# 1. Build with and without parallel maintenance workers allowed: ivfflat builds serially,
-# from a seeded sample and seeded k-means, so both give the same index.
+# 1. A serial build.
 $primary->safe_psql('postgres', q(
 SET max_parallel_maintenance_workers = 0;
 CREATE INDEX items_cos ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 60);
 ));
 my $exact = exact_top10('<=>');
 check_recall('build', '<=>', 'items_cos', $_, $exact) for (4, 16);
-my $serial_answers = top10($primary, 'SET enable_seqscan = off; SET ivfflat.probes = 4;', '<=>');
-$primary->safe_psql('postgres', q(
-DROP INDEX items_cos;
-SET max_parallel_maintenance_workers = 2;
-CREATE INDEX items_cos ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 60);
-));
-is_deeply(top10($primary, 'SET enable_seqscan = off; SET ivfflat.probes = 4;', '<=>'), $serial_answers,
-	'build with max_parallel_maintenance_workers = 2 answers exactly as with 0');
-check_recall('build', '<=>', 'items_cos', $_, $exact) for (4, 16);
 compare_standby('after build', '<=>', 'items_cos');
+
+# Builds with parallel workers, on glove: items is below the 10,000 rows a parallel build
+# needs, and glove's parallel_workers setting gives it workers despite its small size. The
+# leader reports at DEBUG1 how many workers ran and how many rows they assigned.
+$primary->safe_psql('postgres', 'CREATE EXTENSION pageinspect; ALTER TABLE glove SET (parallel_workers = 2)');
+
+# Builds `name` on glove after `settings`; returns [workers, rows they assigned, all rows]
+# from the leader's report, or undef when the build was serial.
+sub build_glove_index
+{
+	my ($name, $settings) = @_;
+	my ($stdout, $stderr) = ('', '');
+	$primary->psql('postgres', qq(SET client_min_messages = debug1; $settings
+CREATE INDEX $name ON glove USING ivfflat (v vector_cosine_ops) WITH (lists = 60);),
+		stdout => \$stdout, stderr => \$stderr, on_error_die => 1);
+	return $stderr =~ /ivfflat build: (\d+) parallel workers assigned (\d+) of (\d+) rows/ ? [ $1, $2, $3 ] : undef;
+}
+
+is(build_glove_index('glove_serial', 'SET max_parallel_maintenance_workers = 0;'), undef,
+	'max_parallel_maintenance_workers = 0: a serial build');
+my $report = build_glove_index('glove_parallel', 'SET max_parallel_maintenance_workers = 2;');
+ok($report && $report->[0] >= 1 && $report->[2] == 12000,
+	'max_parallel_maintenance_workers = 2: workers launched, all 12,000 rows assigned')
+  or diag(explain $report);
+$report = build_glove_index('glove_workers',
+	'SET max_parallel_maintenance_workers = 2; SET parallel_leader_participation = off;');
+ok($report && $report->[0] >= 1 && $report->[1] == 12000 && $report->[2] == 12000,
+	'without the leader taking part, the workers assign all 12,000 rows')
+  or diag(explain $report);
+
+# Pages equal but for their LSN and checksum (the first 10 bytes).
+for my $parallel ('glove_parallel', 'glove_workers')
+{
+	is( $primary->safe_psql('postgres', qq(
+SELECT pg_relation_size('glove_serial') = pg_relation_size('$parallel'),
+       count(*) FILTER (WHERE substr(get_raw_page('glove_serial', b), 11) <> substr(get_raw_page('$parallel', b), 11))
+FROM generate_series(0, pg_relation_size('glove_serial') / 8192 - 1) b)),
+		't|0', "$parallel has the pages of the serial build");
+}
+
+# Ids of the 10 nearest words to every 60th word, through `index` alone (the others dropped
+# in a transaction rolled back), at `probes`.
+sub glove_answers
+{
+	my ($index, $probes) = @_;
+	my $others = join ', ', grep { $_ ne $index } qw(glove_serial glove_parallel glove_workers);
+	my $query = q(SELECT q.id, ARRAY(SELECT g.id FROM glove g ORDER BY g.v <=> q.v LIMIT 10)
+FROM glove q WHERE q.id % 60 = 7 ORDER BY q.id);
+	my $settings = "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL ivfflat.probes = $probes; DROP INDEX $others;";
+	ok(uses_index($primary, "$settings", $query, $index), "$index at $probes probes: the plan scans it");
+	return $primary->safe_psql('postgres', "$settings\n$query;\nROLLBACK;");
+}
+
+for my $probes (1, 4, 16, 60)
+{
+	my $serial = glove_answers('glove_serial', $probes);
+	like($serial, qr/^7\|\{\d+(,\d+){9}\}$/m, "the serial build finds 10 words per query at $probes probes");
+	is(glove_answers($_, $probes), $serial, "$_ answers as the serial build at $probes probes")
+	  for ('glove_parallel', 'glove_workers');
+}
+$primary->safe_psql('postgres', 'DROP INDEX glove_serial, glove_parallel, glove_workers');
 
 # 2. The other 3,000 words, inserted by 4 concurrent sessions.
 $primary->safe_psql('postgres', 'CREATE SEQUENCE feed START 9001');
@@ -210,6 +261,10 @@ SELECT count(*) FROM items t
 WHERE (SELECT u.v <=> t.v FROM items u ORDER BY u.v <=> t.v LIMIT 1) > 1e-6;
 ));
 is($lost, '0', 'after the concurrent workload every row is found at distance 0 through the index');
+my ($check_ret, $check_out, $check_err) = $primary->psql('postgres',
+	"SELECT count FROM ann_index_check('items_cos') WHERE item = 'heap TIDs'");
+is($check_out, $primary->safe_psql('postgres', 'SELECT count(*) FROM items'),
+	'after the concurrent workload ann_index_check finds no damage and every row') or diag($check_err);
 compare_standby('after the concurrent workload', '<=>', 'items_cos');
 
 # 5. The l2 class on the same rows.

@@ -82,3 +82,10 @@ $(DIST_NAME).tar.gz: $(DIST_FILES)
 		--transform 's,^,$(DIST_NAME)/,' $(DIST_FILES)
 
 .PHONY: dist
+
+# The pg_regress suite with the server under valgrind memcheck (about 25 minutes; `make
+# install` first). scripts/test.sh runs a subset of it.
+valgrind-check:
+	scripts/valgrind.sh
+
+.PHONY: valgrind-check

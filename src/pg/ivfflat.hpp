@@ -31,6 +31,12 @@ struct IvfflatOptions {
 // ivfflat.probes
 extern int ivfflat_probes;
 
+// ivfflat.iterative_scan: whether a scan whose probed lists are used up (a filter above it
+// rejected their rows) goes on to the next nearest lists, up to ivfflat.max_probes.
+enum class IvfflatIterativeScan : int { off, relaxed_order };
+extern int ivfflat_iterative_scan;
+extern int ivfflat_max_probes;
+
 // Sub-phases reported in pg_stat_progress_create_index (pgvector's numbers and names).
 enum IvfflatBuildPhase : int64 {
     kIvfflatPhaseKmeans = 2,

@@ -18,6 +18,8 @@ extern "C" {
 namespace ann::pg {
 
 int ivfflat_probes = kIvfflatDefaultProbes;
+int ivfflat_iterative_scan = static_cast<int>(IvfflatIterativeScan::off);
+int ivfflat_max_probes = kIvfflatMaxProbes;
 
 namespace {
 
@@ -122,6 +124,20 @@ void ivfflat_init()
                             "More probes give higher recall and slower scans.",
                             &ivfflat_probes, kIvfflatDefaultProbes, kIvfflatMinProbes,
                             kIvfflatMaxProbes, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    static const config_enum_entry iterative_scan_options[] = {
+        {"off", static_cast<int>(IvfflatIterativeScan::off), false},
+        {"relaxed_order", static_cast<int>(IvfflatIterativeScan::relaxed_order), false},
+        {nullptr, 0, false},
+    };
+    DefineCustomEnumVariable("ivfflat.iterative_scan", "Mode of iterative scans of ivfflat indexes",
+                             "relaxed_order goes on to the next nearest lists when the probed ones are "
+                             "used up, up to ivfflat.max_probes lists.",
+                             &ivfflat_iterative_scan, static_cast<int>(IvfflatIterativeScan::off),
+                             iterative_scan_options, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("ivfflat.max_probes", "Lists an iterative ivfflat scan searches at most",
+                            "Below ivfflat.probes, ivfflat.probes applies.", &ivfflat_max_probes,
+                            kIvfflatMaxProbes, kIvfflatMinProbes, kIvfflatMaxProbes, PGC_USERSET, 0,
+                            nullptr, nullptr, nullptr);
 #if PG_VERSION_NUM >= 150000
     MarkGUCPrefixReserved("ivfflat");
 #else

@@ -1,6 +1,7 @@
 // Index scans: ORDER BY embedding <op> $1 [LIMIT k]. The first amgettuple ranks the centres,
 // picks the ivfflat.probes nearest lists, and ranks every row of those lists with the core
-// kernel; rows then come out nearest first, one per call. A scan cannot know its LIMIT, so
+// kernel; rows then come out nearest first, one per call. With ivfflat.iterative_scan on, a
+// scan whose lists are used up goes on with the next nearest ones, a batch at a time. A scan cannot know its LIMIT, so
 // it can hand out every row of the probed lists; the ranked rows are held within work_mem,
 // and when there are more, later rows come from further passes over the same lists (see
 // core/ivf_candidates.h).
@@ -40,8 +41,11 @@ struct IvfflatScanState {
     bool started;
     int dimensions;
     const float *query;  // null: the query has no direction, every row ranks equal
-    BlockNumber *probed_lists;  // first block of each probed list
-    int probed_count;
+    BlockNumber *list_order;  // first block of every list, nearest centre first
+    int list_count;
+    int probed_end;    // lists list_order[0 .. probed_end) are probed or being probed
+    int probe_limit;   // lists the scan may probe in all
+    int batch_begin;   // the lists of the current batch: list_order[batch_begin .. probed_end)
     float *page_distances;  // one page's rows
 };
 
@@ -75,18 +79,28 @@ const float *prepare_query(IndexScanDesc scan, IvfflatScanState &state)
     return normalize_for_metric(state.metric, query, value->dim) ? query : nullptr;
 }
 
-// Chooses the lists to scan: the ivfflat.probes nearest centres, or every list for a query
-// without direction. Nothing here takes a lock, so the cached centres stay valid throughout.
-void choose_lists(IndexScanDesc scan, IvfflatScanState &state)
+// Ranks the lists by their centres' distance to the query (every list in index order for a
+// query without direction) and takes the first ivfflat.probes as the first batch; an
+// iterative scan may take more, up to ivfflat.max_probes. Nothing here takes a lock, so the
+// cached centres stay valid throughout.
+void rank_lists(IndexScanDesc scan, IvfflatScanState &state)
 {
     const IvfflatCentres *cache = ivfflat_centres(scan->indexRelation);
     const IvfflatMeta &meta = cache->meta;
-    state.probed_lists = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * meta.lists));
+    state.list_order = static_cast<BlockNumber *>(palloc(sizeof(BlockNumber) * meta.lists));
+    state.list_count = meta.lists;
+    state.batch_begin = 0;
     if (state.query == nullptr) {
-        memcpy(state.probed_lists, cache->first_block, sizeof(BlockNumber) * meta.lists);
-        state.probed_count = meta.lists;
+        memcpy(state.list_order, cache->first_block, sizeof(BlockNumber) * meta.lists);
+        state.probed_end = meta.lists;
+        state.probe_limit = meta.lists;
         return;
     }
+    const int probes = Min(ivfflat_probes, meta.lists);
+    const bool iterative = static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off;
+    state.probed_end = probes;
+    state.probe_limit = iterative ? Min(Max(ivfflat_max_probes, probes), meta.lists) : probes;
+
     auto *ranked = static_cast<RankedList *>(palloc(sizeof(RankedList) * meta.lists));
     float *distances = static_cast<float *>(palloc(sizeof(float) * meta.lists));
     if (meta.spherical) {
@@ -104,13 +118,13 @@ void choose_lists(IndexScanDesc scan, IvfflatScanState &state)
         ranked[l].list = l;
     }
     pfree(distances);
-    const int probes = Min(ivfflat_probes, meta.lists);
-    std::nth_element(ranked, ranked + probes - 1, ranked + meta.lists, [](const RankedList &a, const RankedList &b) {
+    auto nearer = [](const RankedList &a, const RankedList &b) {
         return a.distance < b.distance || (a.distance == b.distance && a.list < b.list);
-    });
-    for (int i = 0; i < probes; i++)
-        state.probed_lists[i] = cache->first_block[ranked[i].list];
-    state.probed_count = probes;
+    };
+    // Only the lists the scan may probe need an order.
+    std::partial_sort(ranked, ranked + state.probe_limit, ranked + meta.lists, nearer);
+    for (int i = 0; i < state.probe_limit; i++)
+        state.list_order[i] = cache->first_block[ranked[i].list];
     pfree(ranked);
 }
 
@@ -147,8 +161,8 @@ void collect_pass(IndexScanDesc scan, IvfflatScanState &state)
 
     bool out_of_memory = false;
     state.candidates.begin_pass();
-    for (int l = 0; l < state.probed_count; l++) {
-        for (BlockNumber block = state.probed_lists[l]; block != InvalidBlockNumber;) {
+    for (int l = state.batch_begin; l < state.probed_end; l++) {
+        for (BlockNumber block = state.list_order[l]; block != InvalidBlockNumber;) {
             CHECK_FOR_INTERRUPTS();
             Buffer buffer = read_buffer_hinted(index, block);
             LockBuffer(buffer, BUFFER_LOCK_SHARE);
@@ -171,6 +185,20 @@ void collect_pass(IndexScanDesc scan, IvfflatScanState &state)
     state.candidates.end_pass();
 }
 
+// An iterative scan whose lists are used up moves on to the next ivfflat.probes nearest
+// lists, as long as ivfflat.max_probes allows. Their rows may rank before rows already
+// handed out (relaxed order); the candidates forget what was handed out, since the new
+// lists hold none of those rows. False when no list is left.
+bool next_batch(IvfflatScanState &state)
+{
+    if (state.probed_end >= state.probe_limit)
+        return false;
+    state.batch_begin = state.probed_end;
+    state.probed_end = Min(state.probed_end + Max(Min(ivfflat_probes, state.list_count), 1), state.probe_limit);
+    state.candidates.restart();
+    return true;
+}
+
 void start_scan(IndexScanDesc scan, IvfflatScanState &state)
 {
     const IvfflatMeta meta = ivfflat_centres(scan->indexRelation)->meta;
@@ -186,7 +214,7 @@ void start_scan(IndexScanDesc scan, IvfflatScanState &state)
     state.candidates.restart();
     state.page_distances = static_cast<float *>(palloc(sizeof(float) * ivfflat_rows_per_page(meta.dimensions)));
     state.query = prepare_query(scan, state);
-    choose_lists(scan, state);
+    rank_lists(scan, state);
     collect_pass(scan, state);
 }
 
@@ -210,8 +238,11 @@ void rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
         memmove(scan->orderByData, orderbys, sizeof(ScanKeyData) * norderbys);
     state.started = false;
     state.query = nullptr;
-    state.probed_lists = nullptr;
-    state.probed_count = 0;
+    state.list_order = nullptr;
+    state.list_count = 0;
+    state.probed_end = 0;
+    state.probe_limit = 0;
+    state.batch_begin = 0;
     state.page_distances = nullptr;
     MemoryContextReset(state.query_context);
 }
@@ -232,9 +263,11 @@ bool get_tuple(IndexScanDesc scan, ScanDirection direction)
     float distance;
     uint64 id;
     while (!state.candidates.pop(&distance, &id)) {
-        if (!state.candidates.pass_dropped_rows())
+        if (!state.candidates.pass_dropped_rows() && !next_batch(state))
             return false;
+        MemoryContext old = MemoryContextSwitchTo(state.query_context);
         collect_pass(scan, state);
+        MemoryContextSwitchTo(old);
     }
     decode_tid(id, &scan->xs_heaptid);
     scan->xs_recheck = false;

@@ -1,0 +1,44 @@
+-- Iterative ivfflat scans: when a filter rejects the rows of the probed lists,
+-- ivfflat.iterative_scan = relaxed_order goes on to the next nearest lists.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+
+-- 4,000 points on a spiral (deterministic), one in fifty in each category.
+CREATE TABLE ivf_items (id int PRIMARY KEY, category int, v vector(3));
+INSERT INTO ivf_items
+SELECT i, i % 50, ARRAY[cos(i * 0.37) * (1 + i % 7), sin(i * 0.37) * (1 + i % 5), (i % 11) - 5.0]::real[]::vector
+FROM generate_series(1, 4000) i;
+CREATE INDEX ivf_items_v ON ivf_items USING ivfflat (v vector_l2_ops) WITH (lists = 40);
+
+-- The settings and their bounds, as pgvector has them.
+SHOW ivfflat.iterative_scan;
+SHOW ivfflat.max_probes;
+SET ivfflat.iterative_scan = strict_order;
+SET ivfflat.max_probes = 0;
+SET ivfflat.max_probes = 32769;
+
+CREATE TABLE ivf_exact AS
+SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]', id LIMIT 10;
+
+-- Off: one list of about 100 rows holds about two of category 7.
+SET ivfflat.probes = 1;
+SELECT count(*) < 10 AS short FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+-- Relaxed order: the scan moves on to further lists until it has 10 rows.
+SET ivfflat.iterative_scan = relaxed_order;
+SELECT count(*) AS rows, count(*) FILTER (WHERE id IN (SELECT id FROM ivf_exact)) >= 8 AS recall_at_least_80
+FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+-- ivfflat.max_probes bounds it (below ivfflat.probes, probes applies); with every list
+-- allowed, a filter that matches rows far away still gets its rows, and one that matches
+-- nothing ends after the last list.
+SET ivfflat.max_probes = 1;
+SELECT count(*) < 10 AS short FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SET ivfflat.probes = 2;
+SELECT count(*) BETWEEN 1 AND 9 AS more_than_one_list FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+RESET ivfflat.max_probes;
+RESET ivfflat.probes;
+SELECT count(*) AS rows FROM (SELECT id FROM ivf_items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SELECT count(*) AS rows FROM (SELECT id FROM ivf_items WHERE category = 1000 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+DROP TABLE ivf_items, ivf_exact;

@@ -83,7 +83,7 @@ $(DIST_NAME).tar.gz: $(DIST_FILES)
 
 .PHONY: dist
 
-# The pg_regress suite with the server under valgrind memcheck (about 25 minutes; `make
+# The pg_regress suite with the server under valgrind memcheck (about 10 minutes; `make
 # install` first). scripts/test.sh runs a subset of it.
 valgrind-check:
 	scripts/valgrind.sh

@@ -80,7 +80,7 @@ run_tap_suite fuzz test/fuzz/fuzz_vector_input.pl
 echo "== Node.js client (node-postgres, pgvector npm package)"
 run_tap_suite client test/client/run.sh
 
-# The whole suite under memcheck takes about 25 minutes (`scripts/valgrind.sh`); CI runs the
+# The whole suite under memcheck takes about 10 minutes (`make valgrind-check`); CI runs the
 # tests that exercise most of the extension's code for the least time.
 echo "== pg_regress under valgrind (a subset)"
 ANN_VALGRIND_TESTS="vector_input vector_binary vector_functions hnsw_storage ivfflat_options index_check" \

@@ -41,4 +41,18 @@ RESET ivfflat.probes;
 SELECT count(*) AS rows FROM (SELECT id FROM ivf_items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 SELECT count(*) AS rows FROM (SELECT id FROM ivf_items WHERE category = 1000 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 
+-- With a btree on the filter column the planner weighs both: an iterative scan must go
+-- through about LIMIT / selectivity rows, here 500 of 4,000, where one probe covers 100, so
+-- the btree and an exact sort win; without iterative scans the index scan costs the same
+-- whatever the filter, as in pgvector.
+CREATE INDEX ivf_items_category ON ivf_items (category);
+ANALYZE ivf_items;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SET ivfflat.probes = 1;
+SET ivfflat.iterative_scan = relaxed_order;
+EXPLAIN (COSTS OFF) SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+SET ivfflat.iterative_scan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+
 DROP TABLE ivf_items, ivf_exact;

@@ -91,6 +91,17 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
 
     *startup_cost = costs.indexTotalCost;
     *total_cost = costs.indexTotalCost;
+    // An iterative scan goes on to further lists while a filter rejects rows. The planner
+    // prices a LIMIT by interpolating between startup and total cost at the fraction of
+    // rows it needs (LIMIT / selectivity of the table), so pricing the total as every list
+    // makes a selective filter cost about the lists it would take, as for hnsw.
+    if (static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off) {
+        GenericCosts all;
+        memset(&all, 0, sizeof(all));
+        all.numIndexTuples = tuples + lists;
+        genericcostestimate(root, path, loop_count, &all);
+        *total_cost = Max(*startup_cost, all.indexTotalCost);
+    }
     *selectivity = costs.indexSelectivity;
     *correlation = 0;
     *index_pages = costs.numIndexPages;

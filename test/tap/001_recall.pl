@@ -42,36 +42,13 @@ is($node->safe_psql('postgres', 'SELECT count(*), count(DISTINCT v) FROM glove')
 	'12000|12000', 'GloVe sample loaded: 12,000 distinct vectors');
 
 # 200 query words spread over the sample (ids 7, 67, ..., 11947).
-my $query_filter = 'q.id % 60 = 7';
-is($node->safe_psql('postgres', "SELECT count(*) FROM glove q WHERE $query_filter"),
+is($node->safe_psql('postgres', "SELECT count(*) FROM glove q WHERE $glove_query_filter"),
 	'200', '200 query vectors');
-
-# For every query: "id:distance" of the first 10 rows in the order the plan produces.
-sub top10_query
-{
-	my ($op) = @_;
-	return qq(SELECT q.id, array_to_string(ARRAY(
-    SELECT i.id || ':' || (i.v $op q.v)::text FROM items i ORDER BY i.v $op q.v LIMIT 10), ',')
-FROM glove q WHERE $query_filter ORDER BY q.id);
-}
-
-sub top10
-{
-	my ($settings, $op) = @_;
-	my $out = $node->safe_psql('postgres', "$settings\n" . top10_query($op));
-	my %top;
-	for my $line (split /\n/, $out)
-	{
-		my ($query, $list) = split /\|/, $line, 2;
-		$top{$query} = [ map { [ split /:/ ] } grep { length } split /,/, $list ];
-	}
-	return \%top;
-}
 
 sub exact_top10
 {
 	my ($op) = @_;
-	return top10('SET enable_indexscan = off; SET enable_bitmapscan = off;', $op);
+	return glove_top10($node, 'SET enable_indexscan = off; SET enable_bitmapscan = off;', $op);
 }
 
 # Recall of the index at `ef` against `exact`, plus sanity checks of the index answers:
@@ -81,35 +58,9 @@ sub check_recall
 {
 	my ($name, $op, $index, $ef, $exact, %params) = @_;
 	my $settings = "SET enable_seqscan = off; SET hnsw.ef_search = $ef;";
-	ok(uses_index($node, $settings, top10_query($op), $index), "$name: the plan scans $index");
-	my $got = top10($settings, $op);
-
-	my ($hits, $total) = (0, 0);
-	my @malformed;
-	for my $query (sort { $a <=> $b } keys %$exact)
-	{
-		my @want = @{ $exact->{$query} };
-		my @have = @{ $got->{$query} // [] };
-		my $kth = $want[-1][1];
-		my %seen;
-		my $previous = -1e300;
-		for my $row (@have)
-		{
-			my ($id, $distance) = @$row;
-			push @malformed, "query $query: id $id twice" if $seen{$id}++;
-			push @malformed, "query $query: id $id at $distance after $previous"
-			  if $distance < $previous - 1e-5;
-			push @malformed, "query $query: deleted id $id returned"
-			  if $params{forbidden} && $params{forbidden}->($id);
-			$previous = $distance;
-			$hits++ if $distance <= $kth + 1e-12 * (1 + abs($kth));
-		}
-		push @malformed, "query $query: " . scalar(@have) . " rows" if @have != 10;
-		$total += @want;
-	}
-	$hits = $total if $hits > $total;
-	my $recall = $hits / $total;
-	is_deeply(\@malformed, [], "$name: 10 distinct rows per query, in distance order"
+	ok(uses_index($node, $settings, glove_top10_query($op), $index), "$name: the plan scans $index");
+	my ($recall, $malformed) = score_top10($exact, glove_top10($node, $settings, $op), $params{forbidden});
+	is_deeply($malformed, [], "$name: 10 distinct rows per query, in distance order"
 		  . ($params{forbidden} ? ', no deleted row' : ''));
 	my $key = "${name}_$ef";
 	cmp_ok($recall, '>=', $floor{$key}, sprintf("%s: recall\@10 at ef_search %d is %.4f (floor %.3f)",

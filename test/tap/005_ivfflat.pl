@@ -49,34 +49,10 @@ CREATE TABLE items (id int PRIMARY KEY, v vector(100) NOT NULL);
 INSERT INTO items SELECT id, v FROM glove WHERE id <= 9000;
 ));
 
-# 200 query words spread over the sample.
-my $query_filter = 'q.id % 60 = 7';
-
-sub top10_query
-{
-	my ($op) = @_;
-	return qq(SELECT q.id, array_to_string(ARRAY(
-    SELECT i.id || ':' || (i.v $op q.v)::text FROM items i ORDER BY i.v $op q.v LIMIT 10), ',')
-FROM glove q WHERE $query_filter ORDER BY q.id);
-}
-
-sub top10
-{
-	my ($node, $settings, $op) = @_;
-	my $out = $node->safe_psql('postgres', "$settings\n" . top10_query($op));
-	my %top;
-	for my $line (split /\n/, $out)
-	{
-		my ($query, $list) = split /\|/, $line, 2;
-		$top{$query} = [ map { [ split /:/ ] } grep { length } split /,/, $list ];
-	}
-	return \%top;
-}
-
 sub exact_top10
 {
 	my ($op) = @_;
-	return top10($primary, 'SET enable_indexscan = off; SET enable_bitmapscan = off;', $op);
+	return glove_top10($primary, 'SET enable_indexscan = off; SET enable_bitmapscan = off;', $op);
 }
 
 # Recall at `probes` against `exact`, plus sanity checks: 10 distinct rows per query in
@@ -85,34 +61,9 @@ sub check_recall
 {
 	my ($name, $op, $index, $probes, $exact, %params) = @_;
 	my $settings = "SET enable_seqscan = off; SET ivfflat.probes = $probes;";
-	ok(uses_index($primary, $settings, top10_query($op), $index), "$name: the plan scans $index");
-	my $got = top10($primary, $settings, $op);
-	my ($hits, $total) = (0, 0);
-	my @malformed;
-	for my $query (sort { $a <=> $b } keys %$exact)
-	{
-		my @want = @{ $exact->{$query} };
-		my @have = @{ $got->{$query} // [] };
-		my $kth = $want[-1][1];
-		my %seen;
-		my $previous = -1e300;
-		for my $row (@have)
-		{
-			my ($id, $distance) = @$row;
-			push @malformed, "query $query: id $id twice" if $seen{$id}++;
-			push @malformed, "query $query: id $id at $distance after $previous"
-			  if $distance < $previous - 1e-5;
-			push @malformed, "query $query: deleted id $id returned"
-			  if $params{forbidden} && $params{forbidden}->($id);
-			$previous = $distance;
-			$hits++ if $distance <= $kth + 1e-12 * (1 + abs($kth));
-		}
-		push @malformed, "query $query: " . scalar(@have) . " rows" if @have != 10;
-		$total += @want;
-	}
-	$hits = $total if $hits > $total;
-	my $recall = $hits / $total;
-	is_deeply(\@malformed, [], "$name: 10 distinct rows per query, in distance order"
+	ok(uses_index($primary, $settings, glove_top10_query($op), $index), "$name: the plan scans $index");
+	my ($recall, $malformed) = score_top10($exact, glove_top10($primary, $settings, $op), $params{forbidden});
+	is_deeply($malformed, [], "$name: 10 distinct rows per query, in distance order"
 		  . ($params{forbidden} ? ', no deleted row' : ''));
 	my $key = "${name}_$probes";
 	cmp_ok($recall, '>=', $floor{$key}, sprintf("%s: recall\@10 at %d probes is %.4f (floor %.3f)",
@@ -127,7 +78,7 @@ sub compare_standby
 	$primary->wait_for_catchup($standby);
 	my $settings = 'SET enable_seqscan = off; SET ivfflat.probes = 4;';
 	my $query = qq(SELECT q.id, array_to_string(ARRAY(SELECT i.id FROM items i ORDER BY i.v $op q.v LIMIT 10), ',')
-FROM glove q WHERE $query_filter ORDER BY q.id);
+FROM glove q WHERE $glove_query_filter ORDER BY q.id);
 	ok(uses_index($standby, $settings, $query, $index), "$stage: standby plan scans $index");
 	my $on_primary = $primary->safe_psql('postgres', "$settings\n$query");
 	is($standby->safe_psql('postgres', "$settings\n$query"), $on_primary,

@@ -1,5 +1,5 @@
-# Helpers shared by the hnsw TAP tests: test clusters with the extension, random vectors
-# in SQL, self-match checks through the index and server log checks.
+# Helpers shared by the TAP tests: test clusters with the extension, random vectors in SQL,
+# self-match checks through an index, recall of GloVe queries and server log checks.
 package AnnTap;
 
 use strict;
@@ -12,7 +12,8 @@ use Test::More;
 use Time::HiRes qw(time);
 
 our @EXPORT = qw(ann_node random_vector_sql uses_index self_match_failures
-  log_position server_log_problems glove_file);
+  log_position server_log_problems glove_file
+  $glove_query_filter glove_top10_query glove_top10 score_top10);
 
 my $started = time;
 
@@ -130,6 +131,67 @@ sub glove_file
 	BAIL_OUT('ANN_TAP_GLOVE does not name the GloVe sample (run the tests with test/tap/run.sh)')
 	  unless defined $file && -r $file;
 	return $file;
+}
+
+# The 200 GloVe query words of the recall tests: ids 7, 67, ..., 11947 of table glove.
+our $glove_query_filter = 'q.id % 60 = 7';
+
+# For every query word, "id:distance" of the first 10 rows of table items in the order the
+# plan produces.
+sub glove_top10_query
+{
+	my ($op) = @_;
+	return qq(SELECT q.id, array_to_string(ARRAY(
+    SELECT i.id || ':' || (i.v $op q.v)::text FROM items i ORDER BY i.v $op q.v LIMIT 10), ',')
+FROM glove q WHERE $glove_query_filter ORDER BY q.id);
+}
+
+# The answers of glove_top10_query after `settings`: query id => [[id, distance], ...].
+sub glove_top10
+{
+	my ($node, $settings, $op) = @_;
+	my $out = $node->safe_psql('postgres', "$settings\n" . glove_top10_query($op));
+	my %top;
+	for my $line (split /\n/, $out)
+	{
+		my ($query, $list) = split /\|/, $line, 2;
+		$top{$query} = [ map { [ split /:/ ] } grep { length } split /,/, $list ];
+	}
+	return \%top;
+}
+
+# Recall@10 of `got` against `exact` (glove_top10 answers; a row no farther than the 10th
+# exact one counts, so ties are not misses) and what is wrong with `got`: 10 rows per query,
+# no row twice, nondecreasing true distance (a row whose heap slot was reused by another
+# vector would break the order), no id for which `forbidden` (optional) is true.
+sub score_top10
+{
+	my ($exact, $got, $forbidden) = @_;
+	my ($hits, $total) = (0, 0);
+	my @malformed;
+	for my $query (sort { $a <=> $b } keys %$exact)
+	{
+		my @want = @{ $exact->{$query} };
+		my @have = @{ $got->{$query} // [] };
+		my $kth = $want[-1][1];
+		my %seen;
+		my $previous = -1e300;
+		for my $row (@have)
+		{
+			my ($id, $distance) = @$row;
+			push @malformed, "query $query: id $id twice" if $seen{$id}++;
+			push @malformed, "query $query: id $id at $distance after $previous"
+			  if $distance < $previous - 1e-5;
+			push @malformed, "query $query: deleted id $id returned"
+			  if $forbidden && $forbidden->($id);
+			$previous = $distance;
+			$hits++ if $distance <= $kth + 1e-12 * (1 + abs($kth));
+		}
+		push @malformed, "query $query: " . scalar(@have) . " rows" if @have != 10;
+		$total += @want;
+	}
+	$hits = $total if $hits > $total;
+	return ($hits / $total, \@malformed);
 }
 
 1;

@@ -34,14 +34,7 @@ for file in "$repo/ann.control" "$repo"/sql/ann--*.sql; do
         fail "the installed $(basename "$file") differs from this tree: run make install first"
 done
 
-if [ "$(id -u)" = 0 ]; then
-    id annpg >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash annpg
-    cluster_user=annpg
-    as_cluster_user() { runuser -u annpg -- "$@"; }
-else
-    cluster_user=$(id -un)
-    as_cluster_user() { "$@"; }
-fi
+. "$repo/scripts/cluster_user.sh"
 
 stop_cluster() {
     [ -f "$work/data/postmaster.pid" ] && as_cluster_user pg_ctl -D "$work/data" -m immediate -w stop >/dev/null 2>&1
@@ -63,9 +56,9 @@ cp "$work/src/ann.so" "$work/lib/ann.so"
 built=$(date +%s)
 
 echo "== starting a cluster on port $port"
-chown -R "$cluster_user" "$work"
+chown -R "$CLUSTER_USER" "$work"
 chmod -R a+rX "$work"
-as_cluster_user initdb -D "$work/data" -U "$cluster_user" -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
+as_cluster_user initdb -D "$work/data" -U "$CLUSTER_USER" -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
     >"$work/initdb.log" 2>&1 || fail "initdb failed (see $work/initdb.log)"
 cat >>"$work/data/postgresql.conf" <<CONF
 listen_addresses = ''
@@ -84,7 +77,7 @@ as_cluster_user env ${preload:+LD_PRELOAD="$preload"} \
     UBSAN_OPTIONS="print_stacktrace=1:log_path=$work/reports/ubsan" \
     pg_ctl -D "$work/data" -l "$work/server.log" -w start >/dev/null || fail "the server did not start (see $work/server.log)"
 trap stop_cluster EXIT
-export PGHOST=$work PGPORT=$port PGUSER=$cluster_user PGDATABASE=postgres
+export PGHOST=$work PGPORT=$port PGUSER=$CLUSTER_USER PGDATABASE=postgres
 
 loaded=$(psql -X -q -A -t -c "LOAD 'ann'" -c "SELECT strpos(pg_read_file('/proc/self/maps'), '$work/lib/ann.so') > 0")
 [ "$loaded" = t ] || fail "the server did not load $work/lib/ann.so"

@@ -11,22 +11,13 @@ ANN_PGPORT=${ANN_PGPORT:-55433}
 PGBIN=$(pg_config --bindir)
 SOCKET_DIR=$(dirname "$ANN_PGDATA")
 
-if [ "$(id -u)" = 0 ]; then
-    CLUSTER_USER=annpg
-    as_cluster_user() { runuser -u "$CLUSTER_USER" -- "$@"; }
-else
-    CLUSTER_USER=$(id -un)
-    as_cluster_user() { "$@"; }
-fi
+. "$(dirname "$0")/cluster_user.sh"
 
 print_env() {
     echo "export PGHOST=$SOCKET_DIR PGPORT=$ANN_PGPORT PGUSER=$CLUSTER_USER PGDATABASE=postgres"
 }
 
 start() {
-    if [ "$CLUSTER_USER" = annpg ] && ! id annpg >/dev/null 2>&1; then
-        useradd --system --create-home --shell /bin/bash annpg
-    fi
     mkdir -p "$SOCKET_DIR"
     chown "$CLUSTER_USER" "$SOCKET_DIR"
     if [ ! -f "$ANN_PGDATA/PG_VERSION" ]; then

@@ -20,14 +20,7 @@ fail() { echo "$*" >&2; echo "0 passed, 1 failed"; exit 1; }
 command -v valgrind >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind >/dev/null ||
     fail "valgrind is missing and could not be installed"
 
-if [ "$(id -u)" = 0 ]; then
-    id annpg >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash annpg
-    cluster_user=annpg
-    as_cluster_user() { runuser -u annpg -- "$@"; }
-else
-    cluster_user=$(id -un)
-    as_cluster_user() { "$@"; }
-fi
+. "$repo/scripts/cluster_user.sh"
 
 stop_cluster() {
     [ -f "$work/data/postmaster.pid" ] && as_cluster_user pg_ctl -D "$work/data" -m fast -w -t 600 stop >/dev/null 2>&1
@@ -35,9 +28,9 @@ stop_cluster() {
 stop_cluster
 rm -rf "$work"
 mkdir -p "$work/reports"
-chown -R "$cluster_user" "$work"
+chown -R "$CLUSTER_USER" "$work"
 
-as_cluster_user initdb -D "$work/data" -U "$cluster_user" -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
+as_cluster_user initdb -D "$work/data" -U "$CLUSTER_USER" -A trust --no-sync -E UTF8 --locale=C.UTF-8 \
     >"$work/initdb.log" 2>&1 || fail "initdb failed (see $work/initdb.log)"
 cat >>"$work/data/postgresql.conf" <<CONF
 listen_addresses = ''
@@ -60,7 +53,7 @@ for _ in $(seq 1 240); do
 done
 pg_isready -q -h "$work" -p "$port" || fail "the server did not start under valgrind (see $work/server.log)"
 trap stop_cluster EXIT
-export PGHOST=$work PGPORT=$port PGUSER=$cluster_user PGDATABASE=postgres
+export PGHOST=$work PGPORT=$port PGUSER=$CLUSTER_USER PGDATABASE=postgres
 
 echo "== pg_regress under valgrind"
 tests=${ANN_VALGRIND_TESTS:-$(cd "$repo/sql" && ls *.sql | grep -v '^ann--' | sed 's/\.sql$//' | tr '\n' ' ')}

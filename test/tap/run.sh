@@ -46,14 +46,7 @@ else
     for test in "$tap_dir"/*.pl; do tests+=("$(basename "$test")"); done
 fi
 
-if [ "$(id -u)" = 0 ]; then
-    if ! id annpg >/dev/null 2>&1; then
-        useradd --system --create-home --shell /bin/bash annpg
-    fi
-    as_test_user() { runuser -u annpg -- "$@"; }
-else
-    as_test_user() { "$@"; }
-fi
+. "$repo/scripts/cluster_user.sh"
 work=$(mktemp -d /tmp/ann-tap.XXXXXX)
 
 # The tests and the data must be readable by the test user (and by the servers it starts).
@@ -62,7 +55,7 @@ cp "$tap_dir"/*.pl "$work/tap/"
 if [ -d "$tap_dir/lib" ]; then cp -r "$tap_dir/lib" "$work/tap/lib"; fi
 cp "$repo/data/glove-100d-sample.tsv.gz" "$work/glove-100d-sample.tsv.gz"
 chmod -R a+rX "$work"
-if [ "$(id -u)" = 0 ]; then chown -R annpg "$work"; fi
+chown -R "$CLUSTER_USER" "$work"
 
 keep=()
 if [ -n "${ANN_TAP_KEEP:-}" ]; then keep=(PG_TEST_NOCLEAN=1); fi
@@ -70,7 +63,7 @@ if [ -n "${ANN_TAP_KEEP:-}" ]; then keep=(PG_TEST_NOCLEAN=1); fi
 status=0
 (
     cd "$work/tap"
-    as_test_user env \
+    as_cluster_user env \
         PATH="$bindir:$PATH" \
         PERL5LIB="$perl_lib${PERL5LIB:+:$PERL5LIB}" \
         PG_REGRESS="$pg_regress" \

@@ -41,6 +41,8 @@ struct HnswScanState {
     bool searched;
     HnswIterativeScan mode;  // as set when the scan started
     bool resumable;          // a graph search ran and may go on
+    int dimensions;          // of the index, for resumed searches
+    int m;
     float *query;            // normalised, for resumed searches
     float last_distance;     // of the last element handed out, for strict order
     ItemPointerData *heap_tids;  // rows of the current batch, nearest element first
@@ -129,6 +131,8 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
     if (reader.search(state.search, state.query, ef, 0, meta)) {
         collect_results(state, reader);
         state.resumable = state.mode != HnswIterativeScan::off;
+        state.dimensions = static_cast<int>(meta.dimensions);
+        state.m = meta.m;
     }
     reader.release();
 }
@@ -149,8 +153,7 @@ bool resume_search(IndexScanDesc scan, HnswScanState &state)
         state.resumable = false;
         return false;
     }
-    const HnswMeta meta = hnsw_read_meta(scan->indexRelation);
-    HnswGraphReader reader(scan->indexRelation, state.metric, meta.dimensions, meta.m);
+    HnswGraphReader reader(scan->indexRelation, state.metric, state.dimensions, state.m);
     if (within_budget)
         reader.run(state.search, state.query);
     collect_results(state, reader);

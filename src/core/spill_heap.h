@@ -58,6 +58,9 @@ public:
         return true;
     }
 
+    // The nearest entry's distance; the heap must not be empty.
+    float nearest_distance() const noexcept { return entries_[0].distance; }
+
     // Removes the nearest entry.
     bool pop(Id *id, float *distance) noexcept
     {

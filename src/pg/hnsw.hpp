@@ -80,6 +80,9 @@ bool hnsw_insert(Relation index, Datum *values, bool *isnull, ItemPointer heap_t
 IndexScanDesc hnsw_begin_scan(Relation index, int nkeys, int norderbys);  // hnsw_scan.cpp
 void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool hnsw_get_tuple(IndexScanDesc scan, ScanDirection direction);
+struct ScanFilter;
+// Lets the scan check rows against the WHERE clause itself (scan_filter.hpp).
+void hnsw_scan_attach_filter(IndexScanDesc scan, ScanFilter *filter);
 void hnsw_end_scan(IndexScanDesc scan);
 IndexBulkDeleteResult *hnsw_bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,  // hnsw_vacuum.cpp
                                         IndexBulkDeleteCallback callback, void *callback_state);

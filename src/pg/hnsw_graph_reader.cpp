@@ -99,10 +99,43 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
     }
 }
 
-void HnswGraphReader::run(core::ScanSearchState &state, const float *query)
+template <typename SearchLike>
+void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
 {
     ItemPointerData links[2 * kHnswMaxM];
     uint64 pending[2 * kHnswMaxM];
+    const uint32 link_count = read_links(node, state.level(), links);
+    uint32 pending_count = 0;
+    for (uint32 i = 0; i < link_count; i++) {
+        const uint64 id = hnsw_node_id(&links[i]);
+        if (state.mark_visited(id)) {
+            // Insertion sort by id groups the neighbours by page.
+            uint32 at = pending_count++;
+            while (at > 0 && pending[at - 1] > id) {
+                pending[at] = pending[at - 1];
+                at--;
+            }
+            pending[at] = id;
+        }
+    }
+    prefetch_elements(pending, pending_count);
+    for (uint32 i = 0; i < pending_count;) {
+        const BlockNumber block = static_cast<BlockNumber>(pending[i] >> 16);
+        Page page = pin_and_lock(block);
+        for (; i < pending_count && static_cast<BlockNumber>(pending[i] >> 16) == block; i++) {
+            bool found;
+            const float distance = distance_on_page(page, static_cast<OffsetNumber>(pending[i] & 0xFFFF), query, &found);
+            if (found)
+                state.offer(pending[i], distance);
+        }
+        unlock();
+    }
+}
+
+template void HnswGraphReader::expand(core::ScanFilteredSearch &, uint64, const float *);
+
+void HnswGraphReader::run(core::ScanSearchState &state, const float *query)
+{
     uint64 node;
     while (state.pop_candidate(&node)) {
         CHECK_FOR_INTERRUPTS();
@@ -112,32 +145,7 @@ void HnswGraphReader::run(core::ScanSearchState &state, const float *query)
             if (page != nullptr)
                 __builtin_prefetch(PageGetItemId(page, static_cast<OffsetNumber>(next & 0xFFFF)));
         }
-        const uint32 link_count = read_links(node, state.level(), links);
-        uint32 pending_count = 0;
-        for (uint32 i = 0; i < link_count; i++) {
-            const uint64 id = hnsw_node_id(&links[i]);
-            if (state.mark_visited(id)) {
-                // Insertion sort by id groups the neighbours by page.
-                uint32 at = pending_count++;
-                while (at > 0 && pending[at - 1] > id) {
-                    pending[at] = pending[at - 1];
-                    at--;
-                }
-                pending[at] = id;
-            }
-        }
-        prefetch_elements(pending, pending_count);
-        for (uint32 i = 0; i < pending_count;) {
-            const BlockNumber block = static_cast<BlockNumber>(pending[i] >> 16);
-            Page page = pin_and_lock(block);
-            for (; i < pending_count && static_cast<BlockNumber>(pending[i] >> 16) == block; i++) {
-                bool found;
-                const float distance = distance_on_page(page, static_cast<OffsetNumber>(pending[i] & 0xFFFF), query, &found);
-                if (found)
-                    state.offer(pending[i], distance);
-            }
-            unlock();
-        }
+        expand(state, node, query);
     }
 }
 

@@ -3,6 +3,7 @@
 // lays neighbours out on shared pages.
 #pragma once
 
+#include "core/filtered_search.h"
 #include "core/hnsw_search.h"
 #include "pg/hnsw_pages.hpp"
 #include "pg/index_metric.hpp"
@@ -28,6 +29,10 @@ public:
 
     // Continues `state` after descend(): the same loop as search() without a new start.
     void run(core::ScanSearchState &state, const float *query);
+
+    // Reads the links of `node` on state.level() and offers each neighbour not yet visited.
+    template <typename SearchLike>
+    void expand(SearchLike &state, uint64 node, const float *query);
 
     // Copies the vector of element `id` into `out`; false if it is no longer an element or
     // has no rows left (such an element only awaits VACUUM's repair and must not be linked).

@@ -5,6 +5,11 @@
 // layer 0 let go, for the next ef_search results, until hnsw.max_scan_tuples elements
 // were visited or its memory passes work_mem * hnsw.scan_mem_multiplier; from then on it
 // hands out the nodes it let go, nearest first, without searching further.
+//
+// A scan that knows its WHERE clause (scan_filter.hpp) searches on past the first results
+// for the ef_search nearest elements whose rows pass it (core/filtered_search.h), and hands
+// out only those; with an iterative scan, each further batch is the next ef_search passing
+// elements. The budget above bounds it the same way.
 #include "pg/hnsw.hpp"
 
 #include <limits>
@@ -13,6 +18,7 @@
 #include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/hnsw_graph_reader.hpp"
+#include "pg/scan_filter.hpp"
 #include "pg/vector.hpp"
 
 extern "C" {
@@ -29,13 +35,20 @@ static_assert(std::is_trivially_destructible_v<core::ScanSearchState>,
               "the search state lives across calls that may ereport (longjmp)");
 static_assert(std::is_trivially_destructible_v<core::SpillHeap<uint64>>,
               "the spill heap lives across calls that may ereport (longjmp)");
+static_assert(std::is_trivially_destructible_v<core::ScanFilteredSearch>,
+              "the filtered search lives across calls that may ereport (longjmp)");
 
 struct HnswScanState {
     IndexMetric metric;
     MemoryContext context;  // lives as long as the scan
     core::ScanSearchState search;
     core::SpillHeap<uint64> spill;
+    core::ScanFilteredSearch filtered;  // used when `filter` is set
     bool search_ready;
+    ScanFilter *filter;            // the scan's WHERE clause, when the executor gave it
+    bool filtered_search;          // iterative, with a filter: batches of passing elements
+    ItemPointerData *check_tids;   // rows of the element being checked against it
+    uint32 check_tid_capacity;
 
     // Per (re)scan.
     bool searched;
@@ -77,11 +90,11 @@ void collect_all(IndexScanDesc scan, HnswScanState &state, const HnswMeta &meta)
 
 // The rows of the search's current results become the batch to hand out. Under strict
 // order an element nearer than one already handed out is left out.
-void collect_results(HnswScanState &state, HnswGraphReader &reader)
+template <typename Results>
+void collect_results(HnswScanState &state, const Results &search, HnswGraphReader &reader)
 {
     state.heap_tid_count = 0;
     state.next = 0;
-    const core::ScanSearchState &search = state.search;
     for (uint32 i = 0; i < search.result_count(); i++) {
         if (state.mode == HnswIterativeScan::strict_order && search.result_distance(i) < state.last_distance)
             continue;
@@ -89,6 +102,102 @@ void collect_results(HnswScanState &state, HnswGraphReader &reader)
         state.heap_tid_count = reader.read_heap_tids(search.result_id(i), &state.heap_tids,
                                                      state.heap_tid_count, &state.heap_tid_capacity);
     }
+}
+
+// Whether the table would be cheaper than the graph is first reviewed after this many
+// checks (fewer cannot tell a 1% filter from a 0.1% one), then every kPopsPerCostReview pops.
+constexpr uint64 kChecksBeforeCostReview = 512;
+constexpr uint32 kPopsPerCostReview = 64;
+// A check, with its share of the search (the element's rows fetched and filtered, and some
+// six neighbours ranked), costs about as much as reading, filtering and ranking 36 table
+// rows: measured on GloVe-100, 200,000 rows, a 1% filter: 6 us against 0.16 us.
+constexpr double kCheckCostInTableRows = 36.0;
+
+// Whether an iterative scan may search on: hnsw.max_scan_tuples visits and the memory
+// bound (work_mem * hnsw.scan_mem_multiplier) are not used up.
+bool within_budget(const HnswScanState &state)
+{
+    const double memory = static_cast<double>(state.spill.bytes()) +
+                          static_cast<double>(state.search.visited().slot_count()) * sizeof(uint64);
+    return state.search.visits() < static_cast<uint64>(hnsw_max_scan_tuples) &&
+           memory <= static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier;
+}
+
+bool element_passes(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, uint64 id)
+{
+    const uint32 count = reader.read_heap_tids(id, &state.check_tids, 0, &state.check_tid_capacity);
+    return count > 0 && scan_filter_passes(state.filter, scan, state.check_tids, count);
+}
+
+// Whether reading the whole table would now cost less than searching on for the batch's
+// missing passing elements, at the pass rate seen so far (one pass more than seen, so that
+// a filter nothing has passed yet does not look infinitely dear).
+bool table_is_cheaper(IndexScanDesc scan, const HnswScanState &state, uint32 width)
+{
+    const double passed = static_cast<double>(state.filter->passes);
+    const double missing = static_cast<double>(width) - Min(passed, static_cast<double>(width));
+    const double pass_rate = (passed + 1.0) / static_cast<double>(state.filter->checks);
+    const double table_rows = Max(static_cast<double>(scan->heapRelation->rd_rel->reltuples), 0.0);
+    return missing / pass_rate * kCheckCostInTableRows > table_rows;
+}
+
+enum class BatchEnd { complete, table_is_cheaper };
+
+// The next ef_search elements whose rows pass the filter, nearest first, into
+// state.filtered. The first batch starts with the results of the unfiltered search, which
+// are expanded already, and gives up for the exact answer from the table when that is
+// cheaper (nothing has been handed out then). Past the budget, nodes are only checked, no
+// longer expanded.
+BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, bool first)
+{
+    core::ScanFilteredSearch &filtered = state.filtered;
+    const uint32 width = static_cast<uint32>(hnsw_ef_search);
+    if (filtered.begin_batch(width) != core::HnswStatus::ok)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
+    if (first) {
+        for (uint32 i = 0; i < state.search.result_count(); i++) {
+            const uint64 id = state.search.result_id(i);
+            if (element_passes(scan, state, reader, id))
+                filtered.accept(id, state.search.result_distance(i));
+        }
+    }
+    uint64 node;
+    float distance;
+    uint32 popped = 0;
+    while (filtered.pop(&node, &distance)) {
+        CHECK_FOR_INTERRUPTS();
+        if (first && ++popped % kPopsPerCostReview == 0 && state.filter->checks >= kChecksBeforeCostReview &&
+            table_is_cheaper(scan, state, width))
+            return BatchEnd::table_is_cheaper;
+        if (element_passes(scan, state, reader, node))
+            filtered.accept(node, distance);
+        if (within_budget(state))
+            reader.expand(filtered, node, state.query);
+    }
+    return BatchEnd::complete;
+}
+
+// Hands out every passing row of the table, nearest first, instead of searching on.
+bool rank_table(IndexScanDesc scan, HnswScanState &state)
+{
+    RankedRow *rows;
+    uint32 count;
+    if (!scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, &rows, &count))
+        return false;
+    if (count > state.heap_tid_capacity) {
+        if (state.heap_tids != nullptr)
+            pfree(state.heap_tids);
+        state.heap_tids = static_cast<ItemPointerData *>(palloc_extended(
+            sizeof(ItemPointerData) * count, MCXT_ALLOC_HUGE));
+        state.heap_tid_capacity = count;
+    }
+    for (uint32 i = 0; i < count; i++)
+        state.heap_tids[i] = rows[i].heap_tid;
+    pfree(rows);
+    state.heap_tid_count = count;
+    state.next = 0;
+    state.resumable = false;
+    return true;
 }
 
 void run_search(IndexScanDesc scan, HnswScanState &state)
@@ -123,16 +232,25 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         if (state.search.init(palloc_hooks(state.context), ef, visited_hint) != core::HnswStatus::ok)
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
         state.spill.init(palloc_hooks(state.context));
+        if (state.filtered.init(palloc_hooks(state.context), ef) != core::HnswStatus::ok)
+            ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
         state.search_ready = true;
     }
-    state.search.spill_into(state.mode == HnswIterativeScan::off ? nullptr : &state.spill);
+    state.filtered_search = state.filter != nullptr && state.mode != HnswIterativeScan::off;
+    state.search.spill_into(state.mode != HnswIterativeScan::off ? &state.spill : nullptr);
 
     HnswGraphReader reader(index, state.metric, meta.dimensions, meta.m);
     if (reader.search(state.search, state.query, ef, 0, meta)) {
-        collect_results(state, reader);
         state.resumable = state.mode != HnswIterativeScan::off;
         state.dimensions = static_cast<int>(meta.dimensions);
         state.m = meta.m;
+        if (!state.filtered_search) {
+            collect_results(state, state.search, reader);
+        } else {
+            state.filtered.attach(&state.search, &state.spill);
+            if (run_filtered_batch(scan, state, reader, true) == BatchEnd::complete || !rank_table(scan, state))
+                collect_results(state, state.filtered, reader);
+        }
     }
     reader.release();
 }
@@ -145,18 +263,23 @@ bool resume_search(IndexScanDesc scan, HnswScanState &state)
 {
     if (!state.resumable)
         return false;
-    const double memory = static_cast<double>(state.spill.bytes()) +
-                          static_cast<double>(state.search.visited().slot_count()) * sizeof(uint64);
-    const bool within_budget = state.search.visits() < static_cast<uint64>(hnsw_max_scan_tuples) &&
-                               memory <= static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier;
+    HnswGraphReader reader(scan->indexRelation, state.metric, state.dimensions, state.m);
+    if (state.filtered_search) {
+        run_filtered_batch(scan, state, reader, false);
+        collect_results(state, state.filtered, reader);
+        reader.release();
+        state.resumable = state.filtered.result_count() > 0;
+        return state.resumable;
+    }
+    const bool search_on = within_budget(state);
     if (!state.search.resume(static_cast<uint32>(hnsw_ef_search))) {
+        reader.release();
         state.resumable = false;
         return false;
     }
-    HnswGraphReader reader(scan->indexRelation, state.metric, state.dimensions, state.m);
-    if (within_budget)
+    if (search_on)
         reader.run(state.search, state.query);
-    collect_results(state, reader);
+    collect_results(state, state.search, reader);
     reader.release();
     return true;
 }
@@ -218,7 +341,12 @@ void end_scan(IndexScanDesc scan)
     if (state->search_ready) {
         state->search.release();
         state->spill.release();
+        state->filtered.release();
     }
+    if (state->filter != nullptr)
+        scan_filter_end(state->filter);
+    if (state->check_tids != nullptr)
+        pfree(state->check_tids);
     if (state->query != nullptr)
         pfree(state->query);
     if (state->heap_tids != nullptr)
@@ -227,7 +355,17 @@ void end_scan(IndexScanDesc scan)
     scan->opaque = nullptr;
 }
 
+void attach_filter(IndexScanDesc scan, ScanFilter *filter)
+{
+    static_cast<HnswScanState *>(scan->opaque)->filter = filter;
+}
+
 }  // namespace
+
+void hnsw_scan_attach_filter(IndexScanDesc scan, ScanFilter *filter)
+{
+    guarded_call("hnsw scan", [&]() { attach_filter(scan, filter); });
+}
 
 IndexScanDesc hnsw_begin_scan(Relation index, int nkeys, int norderbys)
 {

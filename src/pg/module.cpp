@@ -4,6 +4,7 @@
 #include "core/distance.h"
 #include "pg/hnsw.hpp"
 #include "pg/ivfflat.hpp"
+#include "pg/scan_filter.hpp"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -16,5 +17,6 @@ void _PG_init(void)
     (void)ann::core::kernels();
     ann::pg::hnsw_init();
     ann::pg::ivfflat_init();
+    ann::pg::scan_filter_init();
 }
 }

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "core/filtered_search.h"
 #include "core/hnsw_graph.h"
 #include "core/hnsw_search.h"
 #include "core/hnsw_select.h"
@@ -154,6 +155,85 @@ TEST(ScanSearchState, ResumedSearchHandsOutEveryNodeOnceInBatchesOfEf)
     EXPECT_TRUE(search.spill_complete());
     search.release();
     spill.release();
+}
+
+TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
+{
+    // A complete graph on points of a line, a filter passing one node in seven: after the
+    // unfiltered search, each filtered batch must be exactly the next kWidth nearest passing
+    // nodes, and the batches together every passing node once.
+    constexpr std::uint64_t kCount = 300;
+    constexpr std::uint32_t kEf = 8;
+    constexpr std::uint32_t kWidth = 5;
+    std::mt19937 random(11);
+    std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
+    std::vector<float> point(kCount);
+    for (float &p : point)
+        p = coordinate(random);
+    const float query = -0.4f;
+    auto distance = [&](std::uint64_t id) { return std::fabs(point[id] - query); };
+    auto passes = [](std::uint64_t id) { return id % 7 == 3; };
+    std::vector<float> passing_sorted;
+    for (std::uint64_t id = 0; id < kCount; ++id) {
+        if (passes(id))
+            passing_sorted.push_back(distance(id));
+    }
+    std::sort(passing_sorted.begin(), passing_sorted.end());
+
+    ScanSearchState search;
+    SpillHeap<std::uint64_t> frontier;
+    ScanFilteredSearch filtered;
+    frontier.init(system_memory_hooks());
+    ASSERT_EQ(search.init(system_memory_hooks(), kEf, 64), HnswStatus::ok);
+    ASSERT_EQ(filtered.init(system_memory_hooks(), kWidth), HnswStatus::ok);
+    search.spill_into(&frontier);
+    ASSERT_EQ(search.start(0, distance(0), 0, kEf), HnswStatus::ok);
+    auto expand = [&](auto &state) {
+        for (std::uint64_t next = 0; next < kCount; ++next) {
+            if (state.mark_visited(next))
+                state.offer(next, distance(next));
+        }
+    };
+    std::uint64_t node;
+    while (search.pop_candidate(&node))
+        expand(search);
+
+    filtered.attach(&search, &frontier);
+    std::vector<bool> returned(kCount, false);
+    std::size_t total = 0;
+    for (int batch = 0;; ++batch) {
+        ASSERT_EQ(filtered.begin_batch(kWidth), HnswStatus::ok);
+        if (batch == 0) {
+            for (std::uint32_t i = 0; i < search.result_count(); ++i) {
+                if (passes(search.result_id(i)))
+                    filtered.accept(search.result_id(i), search.result_distance(i));
+            }
+        }
+        float popped_distance;
+        while (filtered.pop(&node, &popped_distance)) {
+            EXPECT_EQ(popped_distance, distance(node));
+            if (passes(node))
+                filtered.accept(node, popped_distance);
+            expand(filtered);
+        }
+        if (filtered.result_count() == 0)
+            break;
+        for (std::uint32_t i = 0; i < filtered.result_count(); ++i) {
+            const std::uint64_t id = filtered.result_id(i);
+            ASSERT_TRUE(passes(id));
+            ASSERT_FALSE(returned[id]) << "node " << id << " returned twice";
+            returned[id] = true;
+            ASSERT_LT(total, passing_sorted.size());
+            EXPECT_EQ(filtered.result_distance(i), passing_sorted[total]) << "batch " << batch << ", result " << i;
+            ++total;
+        }
+    }
+    EXPECT_EQ(total, passing_sorted.size());
+    EXPECT_EQ(filtered.visits(), kCount);
+    EXPECT_TRUE(filtered.frontier_complete());
+    filtered.release();
+    search.release();
+    frontier.release();
 }
 
 TEST(HashVisitedSet, GrowsAndForgetsOnReset)

@@ -32,12 +32,7 @@ $node->start;
 my $log_start = log_position($node);
 $node->safe_psql('postgres', 'CREATE EXTENSION ann');
 
-my $glove = glove_file();
-$node->safe_psql(
-	'postgres', qq(
-CREATE TABLE glove (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, word text NOT NULL, v vector(100) NOT NULL);
-COPY glove (word, v) FROM PROGRAM 'gzip -dc $glove';
-));
+load_glove($node);
 is($node->safe_psql('postgres', 'SELECT count(*), count(DISTINCT v) FROM glove'),
 	'12000|12000', 'GloVe sample loaded: 12,000 distinct vectors');
 

@@ -40,11 +40,9 @@ $standby->init_from_backup($primary, 'base', has_streaming => 1);
 $standby->start;
 $log_start{standby} = log_position($standby);
 
-my $glove = glove_file();
+load_glove($primary);
 $primary->safe_psql(
 	'postgres', qq(
-CREATE TABLE glove (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, word text NOT NULL, v vector(100) NOT NULL);
-COPY glove (word, v) FROM PROGRAM 'gzip -dc $glove';
 CREATE TABLE items (id int PRIMARY KEY, v vector(100) NOT NULL);
 INSERT INTO items SELECT id, v FROM glove WHERE id <= 9000;
 ));

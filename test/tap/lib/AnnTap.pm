@@ -11,7 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 
-our @EXPORT = qw(ann_node random_vector_sql uses_index self_match_failures
+our @EXPORT = qw(ann_node load_glove random_vector_sql uses_index self_match_failures
   log_position server_log_problems glove_file
   $glove_query_filter glove_top10_query glove_top10 score_top10);
 
@@ -133,24 +133,38 @@ sub glove_file
 	return $file;
 }
 
+# Loads the GloVe sample into table glove (id 1..12000, word, v vector(100)).
+sub load_glove
+{
+	my ($node) = @_;
+	my $file = glove_file();
+	$node->safe_psql(
+		'postgres', qq(
+CREATE TABLE glove (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, word text NOT NULL, v vector(100) NOT NULL);
+COPY glove (word, v) FROM PROGRAM 'gzip -dc $file';
+));
+}
+
 # The 200 GloVe query words of the recall tests: ids 7, 67, ..., 11947 of table glove.
 our $glove_query_filter = 'q.id % 60 = 7';
 
 # For every query word, "id:distance" of the first 10 rows of table items in the order the
-# plan produces.
+# plan produces; `filter` (optional) is a WHERE clause on items i that may refer to the
+# query word q.
 sub glove_top10_query
 {
-	my ($op) = @_;
+	my ($op, $filter) = @_;
+	my $where = defined $filter ? "WHERE $filter" : '';
 	return qq(SELECT q.id, array_to_string(ARRAY(
-    SELECT i.id || ':' || (i.v $op q.v)::text FROM items i ORDER BY i.v $op q.v LIMIT 10), ',')
+    SELECT i.id || ':' || (i.v $op q.v)::text FROM items i $where ORDER BY i.v $op q.v LIMIT 10), ',')
 FROM glove q WHERE $glove_query_filter ORDER BY q.id);
 }
 
 # The answers of glove_top10_query after `settings`: query id => [[id, distance], ...].
 sub glove_top10
 {
-	my ($node, $settings, $op) = @_;
-	my $out = $node->safe_psql('postgres', "$settings\n" . glove_top10_query($op));
+	my ($node, $settings, $op, $filter) = @_;
+	my $out = $node->safe_psql('postgres', "$settings\n" . glove_top10_query($op, $filter));
 	my %top;
 	for my $line (split /\n/, $out)
 	{

@@ -1,0 +1,76 @@
+-- Filtered hnsw scans: an iterative scan that can see the query's WHERE clause checks rows
+-- against it itself, searches on for the ef_search nearest passing elements and hands out
+-- only those; for a filter so selective that the graph would cost more than the table, it
+-- answers exactly from the table.
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+
+-- 6,000 points on a spiral (deterministic), one in ten in each category; ten passing
+-- elements take the search about a hundred checks, short of the point where it would
+-- weigh reading the table instead.
+CREATE TABLE items (id int PRIMARY KEY, category int, v vector(3));
+INSERT INTO items
+SELECT i, i % 10, ARRAY[cos(i * 0.37) * (1 + i % 7), sin(i * 0.37) * (1 + i % 5), (i % 11) - 5.0]::real[]::vector
+FROM generate_series(1, 6000) i;
+CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 40);
+
+-- The exact answer of a filtered query, to compare with: ids in distance order.
+CREATE FUNCTION exact_ids(filter text, lim int) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE result int[];
+BEGIN
+    SET LOCAL enable_indexscan = off;
+    SET LOCAL enable_seqscan = on;
+    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM items WHERE %s
+                    ORDER BY v <-> ''[1,1,1]'', id LIMIT %s) s', filter, lim) INTO result;
+    RETURN result;
+END $$;
+
+SET hnsw.ef_search = 10;
+SET hnsw.iterative_scan = relaxed_order;
+
+-- The index hands out passing rows only: the filter above it removes none.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact
+FROM (SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+-- Strict order, and a filter on an expression of several columns.
+SET hnsw.iterative_scan = strict_order;
+SELECT array_agg(id) = exact_ids('category IN (3, 4) AND id > 1000', 10) AS exact
+FROM (SELECT id FROM items WHERE category IN (3, 4) AND id > 1000 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SET hnsw.iterative_scan = relaxed_order;
+
+-- A filter with a volatile function is left to the executor (evaluating it early would
+-- call it more often): the index hands out rows the filter then removes.
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT id FROM items WHERE category = 7 AND random() < 2 ORDER BY v <-> '[1,1,1]' LIMIT 10;
+
+-- Parameters: a generic plan's $2, a value from an initplan, an outer row in a nested loop.
+SET plan_cache_mode = force_generic_plan;
+PREPARE filtered(vector, int) AS SELECT id FROM items WHERE category = $2 ORDER BY v <-> $1 LIMIT 10;
+CREATE TEMP TABLE executed AS EXECUTE filtered('[1,1,1]', 7);
+SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact FROM executed;
+RESET plan_cache_mode;
+SELECT array_agg(id) = exact_ids('category = 8', 10) AS exact
+FROM (SELECT id FROM items WHERE category = (SELECT 8) ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SELECT q.c, array_agg(s.id) = exact_ids('category = ' || q.c, 5) AS exact
+FROM (VALUES (7), (8), (9)) q(c)
+CROSS JOIN LATERAL (SELECT id FROM items WHERE category = q.c ORDER BY v <-> '[1,1,1]' LIMIT 5) s
+GROUP BY q.c ORDER BY q.c;
+
+-- Rows deleted (and not yet vacuumed) are skipped: the next passing rows take their place.
+DELETE FROM items WHERE id IN (SELECT unnest(exact_ids('category = 7', 3)));
+SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact
+FROM (SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+-- A filter 6 rows pass, with a budget far too small to reach them through the graph: the
+-- scan sees it passes almost nothing and answers from the table, exactly.
+SET hnsw.max_scan_tuples = 600;
+SELECT array_agg(id) = exact_ids('id % 1000 = 3', 10) AS exact, count(*) AS rows
+FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+-- Without an iterative scan the filter is left to the executor, as in pgvector.
+SET hnsw.iterative_scan = off;
+SELECT count(*) < 6 AS short FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
+DROP FUNCTION exact_ids;
+DROP TABLE items;

@@ -1,0 +1,184 @@
+#include "pg/scan_filter.hpp"
+
+#include <algorithm>
+
+#include "pg/guard.hpp"
+#include "pg/hnsw.hpp"
+#include "pg/vector.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "utils/rel.h"
+}
+
+namespace ann::pg {
+
+namespace {
+
+ExecutorStart_hook_type previous_executor_start = nullptr;
+
+using AttachFilter = void (*)(IndexScanDesc scan, ScanFilter *filter);
+
+// How an index of ours takes a filter; null for indexes that cannot use one.
+AttachFilter filter_taker(Relation index)
+{
+    if (index->rd_indam->amgettuple == hnsw_get_tuple)
+        return hnsw_scan_attach_filter;
+    return nullptr;
+}
+
+// Evaluating the qual before the executor does must not be observable: a volatile function
+// would run more often (and answer differently), and a subplan is left to its own node.
+bool qual_can_run_early(const Plan *plan)
+{
+    Node *qual = reinterpret_cast<Node *>(plan->qual);
+    return qual != nullptr && !contain_volatile_functions(qual) && !contain_subplans(qual);
+}
+
+// Begins the scan descriptor as IndexNext would on the first fetch (it skips that step for a
+// descriptor that exists), so that the index holds its filter before the first row.
+void attach_filter(IndexScanState *node, AttachFilter attach)
+{
+    EState *estate = node->ss.ps.state;
+    MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+    auto *filter = static_cast<ScanFilter *>(palloc0(sizeof(ScanFilter)));
+    filter->qual = node->ss.ps.qual;
+    filter->context = CreateExprContext(estate);
+    filter->slot = table_slot_create(node->ss.ss_currentRelation, &estate->es_tupleTable);
+    IndexScanDesc scan = index_beginscan(node->ss.ss_currentRelation, node->iss_RelationDesc,
+                                         estate->es_snapshot, node->iss_NumScanKeys,
+                                         node->iss_NumOrderByKeys);
+    node->iss_ScanDesc = scan;
+    attach(scan, filter);
+    if (node->iss_NumRuntimeKeys == 0 || node->iss_RuntimeKeysReady)
+        index_rescan(scan, node->iss_ScanKeys, node->iss_NumScanKeys, node->iss_OrderByKeys,
+                     node->iss_NumOrderByKeys);
+    MemoryContextSwitchTo(old);
+}
+
+bool attach_filters(PlanState *planstate, void *context)
+{
+    if (planstate == nullptr)
+        return false;
+    if (IsA(planstate, IndexScanState)) {
+        auto *node = reinterpret_cast<IndexScanState *>(planstate);
+        // No index relation: EXPLAIN without ANALYZE. A parallel-aware scan gets its
+        // descriptor from shared memory.
+        if (node->iss_RelationDesc != nullptr && node->iss_ScanDesc == nullptr &&
+            node->ss.ps.qual != nullptr && !planstate->plan->parallel_aware &&
+            qual_can_run_early(planstate->plan)) {
+            if (AttachFilter attach = filter_taker(node->iss_RelationDesc))
+                attach_filter(node, attach);
+        }
+    }
+#if PG_VERSION_NUM >= 160000
+    return planstate_tree_walker(planstate, attach_filters, context);
+#else
+    // The walker parameter is an unprototyped C function pointer; void (*)() is the type
+    // through which such casts are allowed without a warning.
+    return planstate_tree_walker(
+        planstate, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(attach_filters)), context);
+#endif
+}
+
+void executor_start(QueryDesc *query, int eflags)
+{
+    if (previous_executor_start != nullptr)
+        previous_executor_start(query, eflags);
+    else
+        standard_ExecutorStart(query, eflags);
+    if ((eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+        guarded_call("ExecutorStart", [&]() { attach_filters(query->planstate, nullptr); });
+}
+
+}  // namespace
+
+void scan_filter_init()
+{
+    previous_executor_start = ExecutorStart_hook;
+    ExecutorStart_hook = executor_start;
+}
+
+bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
+                        uint32 count)
+{
+    if (filter->fetch == nullptr)
+        filter->fetch = table_index_fetch_begin(scan->heapRelation);
+    ExprContext *context = filter->context;
+    bool passed = false;
+    for (uint32 i = 0; i < count && !passed; i++) {
+        ItemPointerData tid = heap_tids[i];
+        bool call_again = false;
+        if (!table_index_fetch_tuple(filter->fetch, &tid, scan->xs_snapshot, filter->slot,
+                                     &call_again, nullptr))
+            continue;
+        context->ecxt_scantuple = filter->slot;
+        passed = ExecQual(filter->qual, context);
+        ResetExprContext(context);
+        ExecClearTuple(filter->slot);
+    }
+    filter->checks++;
+    filter->passes += passed ? 1 : 0;
+    return passed;
+}
+
+bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
+                          int dim, RankedRow **rows, uint32 *count)
+{
+    const AttrNumber column = scan->indexRelation->rd_index->indkey.values[0];
+    if (column == 0)
+        return false;
+    ExprContext *context = filter->context;
+    TupleTableSlot *slot = filter->slot;
+    uint32 capacity = 1024;
+    *rows = static_cast<RankedRow *>(palloc(sizeof(RankedRow) * capacity));
+    *count = 0;
+    float *vector = static_cast<float *>(palloc(sizeof(float) * dim));
+    TableScanDesc table_scan = table_beginscan(scan->heapRelation, scan->xs_snapshot, 0, nullptr);
+    while (table_scan_getnextslot(table_scan, ForwardScanDirection, slot)) {
+        CHECK_FOR_INTERRUPTS();
+        context->ecxt_scantuple = slot;
+        MemoryContext old = MemoryContextSwitchTo(context->ecxt_per_tuple_memory);
+        bool keep = ExecQual(filter->qual, context);
+        if (keep) {
+            bool is_null;
+            const Datum value = slot_getattr(slot, column, &is_null);
+            const Vector *row_vector = is_null ? nullptr : datum_get_vector(value);
+            keep = row_vector != nullptr && row_vector->dim == dim;
+            if (keep) {
+                memcpy(vector, row_vector->x, sizeof(float) * dim);
+                keep = normalize_for_metric(metric, vector, dim);
+            }
+        }
+        MemoryContextSwitchTo(old);
+        ResetExprContext(context);
+        if (!keep)
+            continue;
+        if (*count == capacity) {
+            capacity *= 2;
+            *rows = static_cast<RankedRow *>(repalloc_huge(*rows, sizeof(RankedRow) * capacity));
+        }
+        (*rows)[(*count)++] = RankedRow{metric_distance(metric, query, vector, dim), slot->tts_tid};
+    }
+    table_endscan(table_scan);
+    ExecClearTuple(slot);
+    pfree(vector);
+    std::sort(*rows, *rows + *count, [](const RankedRow &a, const RankedRow &b) {
+        return a.distance < b.distance;
+    });
+    return true;
+}
+
+void scan_filter_end(ScanFilter *filter)
+{
+    if (filter->fetch != nullptr)
+        table_index_fetch_end(filter->fetch);
+    filter->fetch = nullptr;
+}
+
+}  // namespace ann::pg

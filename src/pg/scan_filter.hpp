@@ -1,0 +1,61 @@
+// The filter of an index scan, made known to the access method.
+//
+// Postgres hands an index access method only the conditions on indexed columns; the rest of
+// the scan's WHERE clause (its qual) the executor evaluates on each row the index returns. A
+// vector index that cannot see the filter hands out its nearest rows and watches most of them
+// be thrown away. An ExecutorStart hook therefore finds each plain index scan on one of our
+// indexes whose qual is safe to evaluate early (no volatile function, no subplan), begins its
+// scan descriptor just as the executor's first fetch would, and gives the access method a
+// ScanFilter with which it checks rows against the qual itself. The executor still evaluates
+// the qual on every row the index returns: the filter only lets the index skip rows the
+// executor would reject, so no query can return a different result.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+#include "pg/index_metric.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "nodes/execnodes.h"
+}
+
+namespace ann::pg {
+
+struct ScanFilter {
+    ExprState *qual;
+    ExprContext *context;        // the query's parameters, its own per-row memory
+    TupleTableSlot *slot;        // the table row being checked
+    IndexFetchTableData *fetch;  // opened on first use, closed by scan_filter_end
+    uint64 checks;               // scan_filter_passes calls, over the scan's life
+    uint64 passes;               // of which true
+};
+
+// A table row and its distance to the query, in the index's metric.
+struct RankedRow {
+    float distance;
+    ItemPointerData heap_tid;
+};
+
+// Installs the ExecutorStart hook; called once from _PG_init.
+void scan_filter_init();
+
+// True when any of the `count` heap rows, as the scan's snapshot sees it, satisfies the
+// filter.
+bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
+                        uint32 count);
+
+// The exact answer: every row of the table that passes the filter and that the index would
+// hold (a non-NULL vector, non-zero under cosine), with its distance to `query` (normalised
+// as the index normalises), nearest first, in *rows (palloc'd). For a filter so selective
+// that walking the graph to its rows would cost more than reading the whole table. Returns
+// false, doing nothing, for an index on an expression.
+bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
+                          int dim, RankedRow **rows, uint32 *count);
+
+// Releases the table fetch state; the access method calls it from amendscan.
+void scan_filter_end(ScanFilter *filter);
+
+}  // namespace ann::pg

@@ -4,6 +4,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/opclass_validate.hpp"
+#include "pg/scan_filter.hpp"
 
 extern "C" {
 #include "access/amvalidate.h"
@@ -12,6 +13,7 @@ extern "C" {
 #include "commands/vacuum.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -76,6 +78,13 @@ double ranked_tuples(double tuples, int m, double elements)
 // tuples per element over the whole table; at limit / s elements that gives the right
 // cost, so a selective filter makes a btree (or exact) plan win, as it should: walking the
 // graph for rows that a btree finds directly is 5 to 20 times slower.
+//
+// When the scan checks the filter itself (scan_filter.hpp) it collects the ef_search nearest
+// passing elements before it hands out a row, so it walks about max(ef_search, limit) / s
+// elements, and fetches each one's row for the check, which costs about a third of what
+// ranking its neighbours does (measured on GloVe-100: 1.5 us against 4.5 us).
+constexpr double kCheckedElementCost = 4.0 / 3.0;
+
 void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
                         Cost *startup_cost, Cost *total_cost, Selectivity *selectivity,
                         double *correlation, double *index_pages)
@@ -123,7 +132,13 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         // genericcostestimate prices at most one pass over the index: scale that pass.
         const GenericCosts pass = search_cost(tuples);
         const double per_ranked_tuple = pass.indexTotalCost / tuples;
-        *total_cost = Max(*startup_cost, per_ranked_tuple * ranked_tuples(tuples, m, tuples));
+        double elements_per_row = 1.0;
+        if (scan_filter_applies(extract_actual_clauses(path->indexinfo->rel->baserestrictinfo, false))) {
+            const double limit = Max(root->limit_tuples, 1.0);
+            elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
+        }
+        *total_cost = Max(*startup_cost,
+                          per_ranked_tuple * ranked_tuples(tuples, m, tuples) * elements_per_row);
     }
     *selectivity = first.indexSelectivity;
     *correlation = 0;

@@ -32,14 +32,6 @@ AttachFilter filter_taker(Relation index)
     return nullptr;
 }
 
-// Evaluating the qual before the executor does must not be observable: a volatile function
-// would run more often (and answer differently), and a subplan is left to its own node.
-bool qual_can_run_early(const Plan *plan)
-{
-    Node *qual = reinterpret_cast<Node *>(plan->qual);
-    return qual != nullptr && !contain_volatile_functions(qual) && !contain_subplans(qual);
-}
-
 // Begins the scan descriptor as IndexNext would on the first fetch (it skips that step for a
 // descriptor that exists), so that the index holds its filter before the first row.
 void attach_filter(IndexScanState *node, AttachFilter attach)
@@ -71,7 +63,7 @@ bool attach_filters(PlanState *planstate, void *context)
         // descriptor from shared memory.
         if (node->iss_RelationDesc != nullptr && node->iss_ScanDesc == nullptr &&
             node->ss.ps.qual != nullptr && !planstate->plan->parallel_aware &&
-            qual_can_run_early(planstate->plan)) {
+            scan_filter_applies(planstate->plan->qual)) {
             if (AttachFilter attach = filter_taker(node->iss_RelationDesc))
                 attach_filter(node, attach);
         }
@@ -97,6 +89,12 @@ void executor_start(QueryDesc *query, int eflags)
 }
 
 }  // namespace
+
+bool scan_filter_applies(List *clauses)
+{
+    Node *qual = reinterpret_cast<Node *>(clauses);
+    return clauses != NIL && !contain_volatile_functions(qual) && !contain_subplans(qual);
+}
 
 void scan_filter_init()
 {

@@ -42,6 +42,12 @@ struct RankedRow {
 // Installs the ExecutorStart hook; called once from _PG_init.
 void scan_filter_init();
 
+// Whether an index scan with these filter clauses (a list of expressions, as in a plan's
+// qual) gets them as a ScanFilter: there are some, and running them early cannot be
+// observed (no volatile function, which would run more often; no subplan, which belongs to
+// its own node). The cost estimate asks the same question.
+bool scan_filter_applies(List *clauses);
+
 // True when any of the `count` heap rows, as the scan's snapshot sees it, satisfies the
 // filter.
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,

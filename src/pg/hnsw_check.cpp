@@ -35,6 +35,7 @@
 
 #include "pg/hnsw_graph_reader.hpp"
 #include "pg/index_check.hpp"
+#include "pg/vector.hpp"
 
 extern "C" {
 #include "access/htup_details.h"

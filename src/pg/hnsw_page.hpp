@@ -36,8 +36,6 @@
 
 #include "pg/postgres.hpp"
 
-#include "pg/vector.hpp"
-
 extern "C" {
 #include "storage/block.h"
 #include "storage/bufpage.h"

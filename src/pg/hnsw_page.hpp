@@ -30,8 +30,9 @@
 // m, the storage and the level), so links are updated in place. Heap TIDs come last and their
 // count varies: a duplicate found by an insert grows the tuple where the page has room.
 // VACUUM removes heap TIDs of dead rows; an element with none left is skipped by scans,
-// unlinked by VACUUM's repair pass, then its line pointer and its vector chunks are freed
-// for reuse.
+// unlinked by VACUUM's repair pass, then its line pointer and, after it, its vector chunks
+// are freed for reuse. A reader that took the chunk TID before checks each chunk's kind and
+// count, and gives the element up when they do not add up to the dimensions.
 #pragma once
 
 #include "pg/postgres.hpp"

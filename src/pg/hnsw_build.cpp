@@ -79,7 +79,7 @@ core::HnswParams graph_params(const HnswBuildState &state)
     params.ef_construction = static_cast<uint32>(state.ef_construction);
     params.metric = core_metric(state.metric);
     params.seed = kLevelSeed;
-    params.max_level = static_cast<uint32>(hnsw_max_level(state.dimensions, state.m));
+    params.max_level = static_cast<uint32>(HnswElementLayout::for_index(state.dimensions, state.m).max_level());
     return params;
 }
 
@@ -87,14 +87,6 @@ void report_out_of_memory(const char *what)
 {
     ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory while %s", what),
                     errhint("Reduce maintenance_work_mem or free memory on the server.")));
-}
-
-void check_dimensions(const HnswBuildState &state, int dim)
-{
-    if (dim > hnsw_max_dimensions(state.m))
-        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                        errmsg("column cannot have more than %d dimensions for hnsw index with m = %d",
-                               hnsw_max_dimensions(state.m), state.m)));
 }
 
 // Rows of `dim` dimensions that fit in maintenance_work_mem together with their graph.
@@ -135,15 +127,14 @@ void add_row(HnswBuildState &state, const float *vector, ItemPointer heap_tid)
 
 // --- Laying the graph out on pages -------------------------------------------------------
 
-// One tuple to write: an element, or chunk `chunk` of an element's overflow heap TIDs.
+// One tuple to write: an element, or chunk `chunk` of its vector or overflow heap TIDs.
 struct PlacedTuple {
     uint32 node;
-    uint32 chunk;  // kElementChunk for the element itself
+    HnswTupleKind kind;
+    uint32 chunk;
     Size size;
     ItemPointerData tid;
 };
-
-constexpr uint32 kElementChunk = 0xFFFFFFFF;
 
 // Heap TIDs an overflow tuple holds at most.
 constexpr int kHeapTidsPerChunk =
@@ -274,16 +265,59 @@ private:
     BlockNumber block_ = InvalidBlockNumber;
 };
 
+// Appends a planned tuple, growing the array as needed.
+void plan_tuple(PlacedTuple **tuples, uint32 *count, uint32 *capacity, const PlacedTuple &tuple)
+{
+    if (*count == *capacity) {
+        *capacity *= 2;
+        *tuples = static_cast<PlacedTuple *>(repalloc_huge(*tuples, sizeof(PlacedTuple) * *capacity));
+    }
+    (*tuples)[(*count)++] = tuple;
+}
+
+void write_element(const HnswElementLayout &layout, const core::HnswGraph &graph, uint32 node,
+                   const ItemPointerData *node_tid, const ItemPointerData *heap_tids, uint32 total,
+                   const ItemPointerData &first_overflow, const ItemPointerData &first_vector_chunk,
+                   HnswElementTuple *element)
+{
+    const int level = graph.level(node);
+    const int inline_tids = Min(static_cast<int>(total), kHnswMaxInlineHeapTids);
+    element->kind = kHnswElementTuple;
+    element->level = static_cast<uint8>(level);
+    element->heap_tid_count = static_cast<uint16>(inline_tids);
+    if (total > static_cast<uint32>(kHnswMaxInlineHeapTids))
+        element->more_heap_tids = first_overflow;
+    else
+        ItemPointerSetInvalid(&element->more_heap_tids);
+    if (layout.vector_inline())
+        memcpy(layout.vector(element), graph.vector(node), sizeof(float) * layout.dimensions());
+    else
+        *layout.vector_chunk(element) = first_vector_chunk;
+    ItemPointerData *links = layout.links(element);
+    for (int l = 0; l <= level; l++) {
+        const core::HnswGraph::Links node_links = graph.links(node, l);
+        ItemPointerData *slots = links + hnsw_level_link_offset(layout.m(), l);
+        for (int j = 0; j < hnsw_level_capacity(layout.m(), l); j++) {
+            if (static_cast<uint32>(j) < node_links.count)
+                slots[j] = node_tid[node_links.ids[j]];
+            else
+                ItemPointerSetInvalid(&slots[j]);
+        }
+    }
+    memcpy(layout.heap_tids(element), heap_tids, sizeof(ItemPointerData) * inline_tids);
+}
+
 void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
 {
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseWrite);
+    const HnswElementLayout layout = HnswElementLayout::for_index(state.dimensions, state.m);
     const int dim = state.dimensions;
-    const int m = state.m;
 
     uint32 *order = static_cast<uint32 *>(palloc_extended(sizeof(uint32) * state.count, MCXT_ALLOC_HUGE));
     const uint32 linked = layout_order(graph, state.count, order);
 
-    // Plan every tuple's place first: links name the TIDs of elements written later.
+    // Plan every tuple's place first: links name the TIDs of elements written later. The
+    // elements come first, packed in layout order, then chunked vectors, then overflow chunks.
     ItemPointerData *node_tid = static_cast<ItemPointerData *>(
         palloc_extended(sizeof(ItemPointerData) * state.count, MCXT_ALLOC_HUGE));
     uint32 tuple_capacity = linked;
@@ -294,68 +328,65 @@ void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
     for (uint32 i = 0; i < linked; i++) {
         const uint32 node = order[i];
         const int inline_tids = Min(static_cast<int>(heap_tid_total(graph, node)), kHnswMaxInlineHeapTids);
-        const Size size = hnsw_element_size(dim, m, graph.level(node), inline_tids);
-        tuples[tuple_count] = PlacedTuple{node, kElementChunk, size, planner.place(size)};
+        const Size size = layout.element_size(graph.level(node), inline_tids);
+        tuples[tuple_count] = PlacedTuple{node, kHnswElementTuple, 0, size, planner.place(size)};
         node_tid[node] = tuples[tuple_count].tid;
         tuple_count++;
+    }
+    for (uint32 i = 0; i < linked && !layout.vector_inline(); i++) {
+        for (uint32 done = 0, chunk = 0; done < static_cast<uint32>(dim); done += kHnswVectorChunkFloats, chunk++) {
+            const Size size = hnsw_vector_chunk_size(Min(dim - static_cast<int>(done), kHnswVectorChunkFloats));
+            plan_tuple(&tuples, &tuple_count, &tuple_capacity,
+                       PlacedTuple{order[i], kHnswVectorChunkTuple, chunk, size, planner.place(size)});
+        }
     }
     for (uint32 i = 0; i < linked; i++) {
         const uint32 node = order[i];
         const uint32 total = heap_tid_total(graph, node);
         for (uint32 done = kHnswMaxInlineHeapTids, chunk = 0; done < total; done += kHeapTidsPerChunk, chunk++) {
-            if (tuple_count == tuple_capacity) {
-                tuple_capacity *= 2;
-                tuples = static_cast<PlacedTuple *>(repalloc_huge(tuples, sizeof(PlacedTuple) * tuple_capacity));
-            }
             const Size size = hnsw_heap_tids_size(Min(static_cast<int>(total - done), kHeapTidsPerChunk));
-            tuples[tuple_count++] = PlacedTuple{node, chunk, size, planner.place(size)};
+            plan_tuple(&tuples, &tuple_count, &tuple_capacity,
+                       PlacedTuple{node, kHnswHeapTidsTuple, chunk, size, planner.place(size)});
         }
     }
 
-    // Tuples are written in placement order; a node's overflow chunks are consecutive, so
-    // each chunk's successor is the next tuple.
+    // Tuples are written in placement order; a node's chunks of either kind are consecutive,
+    // so each chunk's successor is the next tuple.
     ItemPointerData *all_tids = static_cast<ItemPointerData *>(
         palloc_extended(sizeof(ItemPointerData) * state.count, MCXT_ALLOC_HUGE));
     char *scratch = static_cast<char *>(palloc(kHnswMaxTupleSize));
     PageWriter writer(state.index);
-    ItemPointerData *first_chunk_tid = static_cast<ItemPointerData *>(
+    ItemPointerData *first_overflow = static_cast<ItemPointerData *>(
+        palloc_extended(sizeof(ItemPointerData) * state.count, MCXT_ALLOC_HUGE));
+    ItemPointerData *first_vector_chunk = static_cast<ItemPointerData *>(
         palloc_extended(sizeof(ItemPointerData) * state.count, MCXT_ALLOC_HUGE));
     for (uint32 i = linked; i < tuple_count; i++) {
         if (tuples[i].chunk == 0)
-            first_chunk_tid[tuples[i].node] = tuples[i].tid;
+            (tuples[i].kind == kHnswVectorChunkTuple ? first_vector_chunk : first_overflow)[tuples[i].node] = tuples[i].tid;
     }
 
     for (uint32 i = 0; i < tuple_count; i++) {
         CHECK_FOR_INTERRUPTS();
         const PlacedTuple &placed = tuples[i];
         const uint32 node = placed.node;
-        const uint32 total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
         memset(scratch, 0, placed.size);
-        if (placed.chunk == kElementChunk) {
-            auto *element = reinterpret_cast<HnswElementTuple *>(scratch);
-            const int level = graph.level(node);
-            const int inline_tids = Min(static_cast<int>(total), kHnswMaxInlineHeapTids);
-            element->kind = kHnswElementTuple;
-            element->level = static_cast<uint8>(level);
-            element->heap_tid_count = static_cast<uint16>(inline_tids);
-            if (total > static_cast<uint32>(kHnswMaxInlineHeapTids))
-                element->more_heap_tids = first_chunk_tid[node];
+        if (placed.kind == kHnswElementTuple) {
+            const uint32 total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
+            write_element(layout, graph, node, node_tid, all_tids, total, first_overflow[node],
+                          first_vector_chunk[node], reinterpret_cast<HnswElementTuple *>(scratch));
+        } else if (placed.kind == kHnswVectorChunkTuple) {
+            auto *chunk = reinterpret_cast<HnswVectorChunkTuple *>(scratch);
+            const int start = static_cast<int>(placed.chunk) * kHnswVectorChunkFloats;
+            const int count = Min(dim - start, kHnswVectorChunkFloats);
+            chunk->kind = kHnswVectorChunkTuple;
+            chunk->count = static_cast<uint16>(count);
+            if (start + count < dim)
+                chunk->next = tuples[i + 1].tid;
             else
-                ItemPointerSetInvalid(&element->more_heap_tids);
-            memcpy(element->vector, graph.vector(node), sizeof(float) * dim);
-            ItemPointerData *links = hnsw_element_links(element, dim);
-            for (int l = 0; l <= level; l++) {
-                const core::HnswGraph::Links node_links = graph.links(node, l);
-                ItemPointerData *slots = links + hnsw_level_link_offset(m, l);
-                for (int j = 0; j < hnsw_level_capacity(m, l); j++) {
-                    if (static_cast<uint32>(j) < node_links.count)
-                        slots[j] = node_tid[node_links.ids[j]];
-                    else
-                        ItemPointerSetInvalid(&slots[j]);
-                }
-            }
-            memcpy(hnsw_element_heap_tids(element, dim, m), all_tids, sizeof(ItemPointerData) * inline_tids);
+                ItemPointerSetInvalid(&chunk->next);
+            memcpy(chunk->values, graph.vector(node) + start, sizeof(float) * count);
         } else {
+            const uint32 total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
             auto *chunk = reinterpret_cast<HnswHeapTidsTuple *>(scratch);
             const uint32 start = kHnswMaxInlineHeapTids + placed.chunk * kHeapTidsPerChunk;
             const uint32 count = Min(total - start, static_cast<uint32>(kHeapTidsPerChunk));
@@ -443,7 +474,6 @@ void build_callback(Relation index, ItemPointer heap_tid, Datum *values, bool *i
     MemoryContext old = MemoryContextSwitchTo(state.row_context);
     const Vector *value = datum_get_vector(values[0]);
     if (state.dimensions == 0) {
-        check_dimensions(state, value->dim);
         state.dimensions = value->dim;
         state.memory_row_limit = memory_row_limit(state);
     } else if (value->dim != state.dimensions) {
@@ -513,10 +543,8 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     state.m = hnsw_option_m(index);
     state.ef_construction = hnsw_option_ef_construction(index);
     state.dimensions = column_dimensions(index);
-    if (state.dimensions > 0) {
-        check_dimensions(state, state.dimensions);
+    if (state.dimensions > 0)
         state.memory_row_limit = memory_row_limit(state);
-    }
     state.build_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw build", ALLOCSET_DEFAULT_SIZES);
     state.row_context = AllocSetContextCreate(state.build_context, "hnsw build row", ALLOCSET_DEFAULT_SIZES);
 

@@ -4,15 +4,21 @@
 // sorted, one buffer locked at a time as scans do. Inserts, scans and VACUUM may run
 // meanwhile, so it reports only states that no interleaving of them produces:
 //   meta page     page id and flags, magic, format version, m, ef_construction, dimensions
-//                 within the limit for m, entry point set exactly when its level is, insert
-//                 block inside the index;
+//                 within the vector type's limit, the vector storage those dimensions and m
+//                 call for, entry point set exactly when its level is, insert block inside
+//                 the index;
 //   other pages   element pages (an all-zero page is damage: inserts and VACUUM refuse it),
 //                 line pointers unused or normal, tuples aligned and inside the tuple area,
 //                 of a known kind;
 //   elements      long enough for their level and heap TID count, level within the cap for
 //                 the index's dimensions, finite vector, each level's links packed at the
 //                 front of its slots, each link inside the index, off the meta page and not
-//                 at an overflow tuple;
+//                 at an overflow tuple or vector chunk;
+//   vectors       chunked ones (see hnsw_page.hpp): the element's chain of vector chunks
+//                 holds exactly its dimensions' finite floats; vector chunks that no element
+//                 reaches are allowed (an insert writes them before its element, and one that
+//                 failed in between leaves them), as are chains that break while the element
+//                 is being freed by VACUUM;
 //   overflow      each chain step reaches an overflow tuple, no chain loops, and every
 //                 overflow tuple belongs to exactly one chain;
 //   heap TIDs     valid, inside the table, and neither at a vacant line pointer nor at a
@@ -29,6 +35,7 @@
 
 #include "pg/hnsw_graph_reader.hpp"
 #include "pg/index_check.hpp"
+#include "pg/vector.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -97,7 +104,7 @@ void append_tid(TidList *list, const ItemPointerData &tid)
 }
 
 // What a slot of an index page holds, as a lookup sees it.
-enum class SlotContent { vacant, element, overflow, malformed };
+enum class SlotContent { vacant, element, overflow, vector_chunk, malformed };
 
 // The tuple at `offset` of an hnsw page and its length, or null when the slot is vacant or
 // its line pointer does not describe an aligned tuple inside the page's tuple area.
@@ -155,6 +162,9 @@ private:
     void check_page_kind(BlockNumber block, uint16 flags);
     void check_element(BlockNumber block, OffsetNumber offset, const char *tuple, Size length);
     void check_overflow_tuple(BlockNumber block, OffsetNumber offset, const char *tuple, Size length);
+    void check_vector_chunk(BlockNumber block, OffsetNumber offset, const char *tuple, Size length);
+    void follow_vector_chunks(const ItemPointerData &element, const ItemPointerData &first_chunk);
+    bool element_names_vector(const ItemPointerData &element, const ItemPointerData &first_chunk);
     void follow_overflow_chain(const ItemPointerData &element, ItemPointerData next);
     void check_links();
     void check_heap_tids();
@@ -176,7 +186,7 @@ private:
     Buffer heap_probe_ = InvalidBuffer;
 
     int dim_ = 0;
-    int m_ = 0;
+    HnswElementLayout layout_{0, kHnswMinM, kHnswVectorInline};
     BlockNumber index_blocks_ = 0;  // grows when a lookup meets a newer block
     BlockNumber heap_blocks_ = 0;
 
@@ -190,6 +200,7 @@ private:
     int64 elements_ = 0;
     int64 dead_elements_ = 0;
     int64 overflow_tuples_ = 0;
+    int64 vector_chunks_ = 0;
     int64 links_checked_ = 0;
     int64 stale_links_ = 0;
     int64 heap_tids_checked_ = 0;
@@ -242,8 +253,10 @@ void HnswChecker::check_meta()
         report("m", meta->m);
     if (meta->ef_construction < kHnswMinEfConstruction || meta->ef_construction > kHnswMaxEfConstruction)
         report("ef_construction", meta->ef_construction);
-    if (meta->dimensions > static_cast<uint32>(hnsw_max_dimensions(meta->m)))
-        report("dimension count, above the limit for its m,", meta->dimensions);
+    if (meta->dimensions > static_cast<uint32>(kVectorMaxDim))
+        report("dimension count, above the vector type's limit,", meta->dimensions);
+    if (meta->vector_storage != hnsw_vector_storage(meta->dimensions, meta->m))
+        report("vector storage, not the one its dimensions and m call for,", meta->vector_storage);
     if (meta->entry_level < -1 || meta->entry_level > kHnswMaxLevel)
         report("entry level", meta->entry_level);
     if (ItemPointerIsValid(&meta->entry_point) != (meta->entry_level >= 0))
@@ -256,7 +269,7 @@ void HnswChecker::check_meta()
                                 "The insert block %u is not an element page of the index's %u blocks.",
                                 meta->insert_block, index_blocks_);
     dim_ = static_cast<int>(meta->dimensions);
-    m_ = meta->m;
+    layout_ = HnswElementLayout(dim_, meta->m, static_cast<HnswVectorStorage>(meta->vector_storage));
     pages_++;
 }
 
@@ -288,6 +301,8 @@ void HnswChecker::check_pages()
                 check_element(block, offset, tuple, length);
             else if (static_cast<uint8>(tuple[0]) == kHnswHeapTidsTuple)
                 check_overflow_tuple(block, offset, tuple, length);
+            else if (static_cast<uint8>(tuple[0]) == kHnswVectorChunkTuple)
+                check_vector_chunk(block, offset, tuple, length);
             else
                 report_index_corruption(index_, block, offset, "The tuple is of unknown kind %u.",
                                         static_cast<uint8>(tuple[0]));
@@ -302,36 +317,40 @@ void HnswChecker::check_pages()
 
 void HnswChecker::check_element(BlockNumber block, OffsetNumber offset, const char *tuple, Size length)
 {
-    if (length < offsetof(HnswElementTuple, vector))
+    if (length < kHnswElementHeaderSize)
         report_index_corruption(index_, block, offset, "The element is %zu bytes, shorter than its header.", length);
     auto *element = reinterpret_cast<HnswElementTuple *>(const_cast<char *>(tuple));
     if (dim_ == 0)
         report_index_corruption(index_, block, offset, "The index holds an element but its meta page has no dimensions.");
-    if (element->level > hnsw_max_level(dim_, m_))
+    if (element->level > layout_.max_level())
         report_index_corruption(index_, block, offset, "The element's level %d is above the cap %d for %d dimensions.",
-                                element->level, hnsw_max_level(dim_, m_), dim_);
+                                element->level, layout_.max_level(), dim_);
     if (element->heap_tid_count > kHnswMaxInlineHeapTids)
         report_index_corruption(index_, block, offset, "The element holds %d heap TIDs inline, more than %d.",
                                 element->heap_tid_count, kHnswMaxInlineHeapTids);
-    const Size needed = hnsw_element_size(dim_, m_, element->level, element->heap_tid_count);
+    const Size needed = layout_.element_size(element->level, element->heap_tid_count);
     if (length < needed)
         report_index_corruption(index_, block, offset,
                                 "The element of level %d with %d heap TIDs needs %zu bytes; its line pointer has %zu.",
                                 element->level, element->heap_tid_count, needed, length);
     if (element->unused != 0)
         report_index_corruption(index_, block, offset, "The element's unused field is %u, not 0.", element->unused);
-    for (int i = 0; i < dim_; i++) {
-        if (!std::isfinite(element->vector[i]))
-            report_index_corruption(index_, block, offset, "Element %d of the vector is not finite.", i + 1);
-    }
-
     ItemPointerData self;
     ItemPointerSet(&self, block, offset);
-    const ItemPointerData *links = hnsw_element_links(element, dim_);
+    if (layout_.vector_inline()) {
+        for (int i = 0; i < dim_; i++) {
+            if (!std::isfinite(layout_.vector(element)[i]))
+                report_index_corruption(index_, block, offset, "Element %d of the vector is not finite.", i + 1);
+        }
+    } else {
+        follow_vector_chunks(self, *layout_.vector_chunk(element));
+    }
+
+    const ItemPointerData *links = layout_.links(element);
     for (int level = 0; level <= element->level; level++) {
-        const ItemPointerData *slots = links + hnsw_level_link_offset(m_, level);
+        const ItemPointerData *slots = links + hnsw_level_link_offset(layout_.m(), level);
         bool past_end = false;
-        for (int i = 0; i < hnsw_level_capacity(m_, level); i++) {
+        for (int i = 0; i < hnsw_level_capacity(layout_.m(), level); i++) {
             if (!ItemPointerIsValid(&slots[i])) {
                 past_end = true;
                 continue;
@@ -346,7 +365,7 @@ void HnswChecker::check_element(BlockNumber block, OffsetNumber offset, const ch
         }
     }
 
-    const ItemPointerData *heap_tids = hnsw_element_heap_tids(element, dim_, m_);
+    const ItemPointerData *heap_tids = layout_.heap_tids(element);
     for (int i = 0; i < element->heap_tid_count; i++)
         append_reference(&heap_tids_, heap_tids[i], self, 0);
     if (ItemPointerIsValid(&element->more_heap_tids))
@@ -373,6 +392,82 @@ void HnswChecker::check_overflow_tuple(BlockNumber block, OffsetNumber offset, c
     append_tid(&overflow_present_, self);
     MemoryContextSwitchTo(old);
     overflow_tuples_++;
+}
+
+void HnswChecker::check_vector_chunk(BlockNumber block, OffsetNumber offset, const char *tuple, Size length)
+{
+    const auto *chunk = reinterpret_cast<const HnswVectorChunkTuple *>(tuple);
+    if (layout_.vector_inline())
+        report_index_corruption(index_, block, offset, "The index keeps its vectors inline, yet holds a vector chunk.");
+    if (length < offsetof(HnswVectorChunkTuple, values) || length < hnsw_vector_chunk_size(chunk->count))
+        report_index_corruption(index_, block, offset, "The vector chunk is %zu bytes, too short for its %u floats.",
+                                length, length < offsetof(HnswVectorChunkTuple, values) ? 0u : chunk->count);
+    if (chunk->count == 0 || chunk->count > kHnswVectorChunkFloats)
+        report_index_corruption(index_, block, offset, "The vector chunk holds %u floats, not 1 to %d.", chunk->count,
+                                kHnswVectorChunkFloats);
+    if (chunk->unused != 0 || chunk->padding != 0)
+        report_index_corruption(index_, block, offset, "The vector chunk's unused fields are %u and %u, not 0.",
+                                chunk->unused, chunk->padding);
+    vector_chunks_++;
+}
+
+// Walks the chunks of a chunked vector: each step must reach a vector chunk of finite floats,
+// and the chunks must hold the index's dimensions exactly (so the walk ends: every step adds
+// at least one float). VACUUM frees a dead element before its chunks, so a broken chain is
+// damage only while the element still names it.
+void HnswChecker::follow_vector_chunks(const ItemPointerData &element, const ItemPointerData &first_chunk)
+{
+    char problem[256];
+    problem[0] = '\0';
+    ItemPointerData next = first_chunk;
+    int done = 0;
+    while (problem[0] == '\0' && (done < dim_ || ItemPointerIsValid(&next))) {
+        const ItemPointerData at = next;
+        const BlockNumber block = ItemPointerGetBlockNumberNoCheck(&at);
+        const OffsetNumber offset = ItemPointerGetOffsetNumberNoCheck(&at);
+        if (!ItemPointerIsValid(&at)) {
+            snprintf(problem, sizeof(problem), "The vector's chunks end after %d of its %d floats.", done, dim_);
+            break;
+        }
+        if (block == kHnswMetaBlock || !index_block_exists(block)) {
+            snprintf(problem, sizeof(problem), "The vector's chunks reach (%u,%u), outside the index's element pages.",
+                     block, offset);
+            break;
+        }
+        Page page = lock_index_page(block);
+        int level;
+        if (!is_element_page(page) || slot_content(page, offset, &level) != SlotContent::vector_chunk) {
+            snprintf(problem, sizeof(problem), "The vector's chunks reach (%u,%u), which is not a vector chunk.", block,
+                     offset);
+        } else {
+            Size length;
+            bool vacant;
+            const auto *chunk = reinterpret_cast<const HnswVectorChunkTuple *>(tuple_at(page, offset, &length, &vacant));
+            if (chunk->count > dim_ - done)
+                snprintf(problem, sizeof(problem), "The vector's chunks hold more than its %d floats by (%u,%u).", dim_,
+                         block, offset);
+            for (int i = 0; i < chunk->count && problem[0] == '\0'; i++) {
+                if (!std::isfinite(chunk->values[i]))
+                    snprintf(problem, sizeof(problem), "Element %d of the vector is not finite.", done + i + 1);
+            }
+            done += chunk->count;
+            next = chunk->next;
+        }
+        unlock_index_page();
+    }
+    if (problem[0] != '\0' && element_names_vector(element, first_chunk))
+        report_index_corruption(index_, ItemPointerGetBlockNumber(&element), ItemPointerGetOffsetNumber(&element), "%s",
+                                problem);
+}
+
+bool HnswChecker::element_names_vector(const ItemPointerData &element, const ItemPointerData &first_chunk)
+{
+    Page page = lock_index_page(ItemPointerGetBlockNumber(&element));
+    const HnswElementTuple *current = HnswGraphReader::element_at(page, ItemPointerGetOffsetNumber(&element));
+    const bool names = current != nullptr &&
+                       ItemPointerEquals(const_cast<ItemPointer>(layout_.vector_chunk(current)), const_cast<ItemPointer>(&first_chunk));
+    unlock_index_page();
+    return names;
 }
 
 // Walks the overflow chain of `element`, whose heap TIDs join the page's list. Brent's cycle
@@ -438,10 +533,12 @@ void HnswChecker::check_links()
             report_index_corruption(index_, ItemPointerGetBlockNumber(&link.source), ItemPointerGetOffsetNumber(&link.source),
                                     "A link of level %d points to block %u, which is not an element page.", link.level,
                                     block);
-        if (content == SlotContent::overflow || content == SlotContent::malformed)
+        if (content == SlotContent::overflow || content == SlotContent::vector_chunk || content == SlotContent::malformed)
             report_index_corruption(index_, ItemPointerGetBlockNumber(&link.source), ItemPointerGetOffsetNumber(&link.source),
                                     "A link of level %d points to (%u,%u), which holds %s.", link.level, block, offset,
-                                    content == SlotContent::overflow ? "an overflow tuple" : "no valid tuple");
+                                    content == SlotContent::overflow       ? "an overflow tuple"
+                                    : content == SlotContent::vector_chunk ? "a vector chunk"
+                                                                           : "no valid tuple");
         if (content == SlotContent::vacant || level < link.level)
             stale_links_++;
         links_checked_++;
@@ -503,10 +600,13 @@ SlotContent HnswChecker::slot_content(Page page, OffsetNumber offset, int *level
         return SlotContent::vacant;
     if (tuple == nullptr)
         return SlotContent::malformed;
-    if (static_cast<uint8>(tuple[0]) == kHnswElementTuple && length >= offsetof(HnswElementTuple, vector)) {
+    if (static_cast<uint8>(tuple[0]) == kHnswElementTuple && length >= kHnswElementHeaderSize) {
         *level = reinterpret_cast<const HnswElementTuple *>(tuple)->level;
         return SlotContent::element;
     }
+    if (static_cast<uint8>(tuple[0]) == kHnswVectorChunkTuple && length >= offsetof(HnswVectorChunkTuple, values) &&
+        length >= hnsw_vector_chunk_size(reinterpret_cast<const HnswVectorChunkTuple *>(tuple)->count))
+        return SlotContent::vector_chunk;
     if (static_cast<uint8>(tuple[0]) == kHnswHeapTidsTuple && length >= offsetof(HnswHeapTidsTuple, heap_tids) &&
         length >= hnsw_heap_tids_size(reinterpret_cast<const HnswHeapTidsTuple *>(tuple)->count))
         return SlotContent::overflow;
@@ -556,11 +656,11 @@ bool HnswChecker::index_still_holds(const ItemPointerData &source, const ItemPoi
     const ItemPointerData *tids = nullptr;
     int count = 0;
     if (tuple != nullptr && static_cast<uint8>(tuple[0]) == kHnswElementTuple &&
-        length >= offsetof(HnswElementTuple, vector)) {
+        length >= kHnswElementHeaderSize) {
         auto *element = reinterpret_cast<HnswElementTuple *>(const_cast<char *>(tuple));
         if (element->heap_tid_count <= kHnswMaxInlineHeapTids &&
-            length >= hnsw_element_size(dim_, m_, element->level, element->heap_tid_count)) {
-            tids = hnsw_element_heap_tids(element, dim_, m_);
+            length >= layout_.element_size(element->level, element->heap_tid_count)) {
+            tids = layout_.heap_tids(element);
             count = element->heap_tid_count;
         }
     } else if (tuple != nullptr && static_cast<uint8>(tuple[0]) == kHnswHeapTidsTuple &&
@@ -647,6 +747,7 @@ void HnswChecker::report_counts(IndexCheckCounts *counts) const
     add_check_count(counts, "elements", elements_);
     add_check_count(counts, "dead elements", dead_elements_);
     add_check_count(counts, "overflow tuples", overflow_tuples_);
+    add_check_count(counts, "vector chunks", vector_chunks_);
     add_check_count(counts, "links", links_checked_);
     add_check_count(counts, "stale links", stale_links_);
     add_check_count(counts, "heap TIDs", heap_tids_checked_);

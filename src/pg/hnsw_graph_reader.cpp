@@ -50,11 +50,59 @@ void HnswGraphReader::release()
     pinned_ = InvalidBuffer;
 }
 
-float HnswGraphReader::distance_on_page(Page page, OffsetNumber offset, const float *query, bool *found)
+bool HnswGraphReader::locate_vector(Page page, OffsetNumber offset, VectorLocation *location)
 {
     const HnswElementTuple *element = element_at(page, offset);
-    *found = element != nullptr;
-    return element ? metric_distance(metric_, query, element->vector, dimensions_) : 0.0f;
+    if (element == nullptr)
+        return false;
+    if (layout_.vector_inline()) {
+        location->values = layout_.vector(element);
+        ItemPointerSetInvalid(&location->first_chunk);
+    } else {
+        location->values = nullptr;
+        location->first_chunk = *layout_.vector_chunk(element);
+    }
+    return true;
+}
+
+// False when the chain is no vector of our dimensions: VACUUM freed the element and its
+// chunks after the chunk TID was read, and the slots may hold anything by now.
+bool HnswGraphReader::read_chunks(ItemPointerData chunk, float *out)
+{
+    const int dimensions = layout_.dimensions();
+    int done = 0;
+    while (done < dimensions && ItemPointerIsValid(&chunk)) {
+        Page page = pin_and_lock(ItemPointerGetBlockNumber(&chunk));
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&chunk);
+        const HnswVectorChunkTuple *tuple = nullptr;
+        if (offset <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, offset)))
+            tuple = reinterpret_cast<const HnswVectorChunkTuple *>(PageGetItem(page, PageGetItemId(page, offset)));
+        const bool readable = tuple != nullptr && tuple->kind == kHnswVectorChunkTuple && tuple->count > 0 &&
+                              tuple->count <= dimensions - done;
+        if (readable) {
+            memcpy(out + done, tuple->values, sizeof(float) * tuple->count);
+            done += tuple->count;
+            chunk = tuple->next;
+        }
+        unlock();
+        if (!readable)
+            return false;
+    }
+    return done == dimensions && !ItemPointerIsValid(&chunk);
+}
+
+// An inline vector lies on the page, which must still be locked; a chunked one is read with
+// no page locked. False if the chunks are gone.
+bool HnswGraphReader::distance_to(const VectorLocation &location, const float *query, float *distance)
+{
+    const float *vector = location.values;
+    if (vector == nullptr) {
+        if (!read_chunks(location.first_chunk, chunked_vector_))
+            return false;
+        vector = chunked_vector_;
+    }
+    *distance = metric_distance(metric_, query, vector, layout_.dimensions());
+    return true;
 }
 
 uint32 HnswGraphReader::read_links(uint64 id, int level, ItemPointerData *links)
@@ -65,8 +113,8 @@ uint32 HnswGraphReader::read_links(uint64 id, int level, ItemPointerData *links)
     HnswElementTuple *element = element_at(page, ItemPointerGetOffsetNumber(&tid));
     uint32 count = 0;
     if (element != nullptr && level <= element->level) {
-        const ItemPointerData *slots = hnsw_element_links(element, dimensions_) + hnsw_level_link_offset(m_, level);
-        const int capacity = hnsw_level_capacity(m_, level);
+        const ItemPointerData *slots = layout_.links(element) + hnsw_level_link_offset(layout_.m(), level);
+        const int capacity = hnsw_level_capacity(layout_.m(), level);
         for (int i = 0; i < capacity && ItemPointerIsValid(&slots[i]); i++)
             links[count++] = slots[i];
     }
@@ -74,9 +122,9 @@ uint32 HnswGraphReader::read_links(uint64 id, int level, ItemPointerData *links)
     return count;
 }
 
-// Starts loading the pages, line pointers and vectors of elements about to be ranked, so
-// their cache misses overlap instead of following one another. Reads nothing it relies on:
-// a stale hint or a line pointer changing under us only wastes a prefetch.
+// Starts loading the pages, line pointers and inline vectors of elements about to be ranked,
+// so their cache misses overlap instead of following one another. Reads nothing it relies
+// on: a stale hint or a line pointer changing under us only wastes a prefetch.
 void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
 {
     Page pages[2 * kHnswMaxM];
@@ -85,12 +133,14 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
         if (pages[i] != nullptr)
             __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
     }
-    const Size vector_bytes = sizeof(float) * dimensions_;
+    if (!layout_.vector_inline())
+        return;
+    const Size vector_bytes = sizeof(float) * layout_.dimensions();
     for (uint32 i = 0; i < count; i++) {
         if (pages[i] == nullptr)
             continue;
         const ItemIdData item = *PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF));
-        const Size start = ItemIdGetOffset(&item) + offsetof(HnswElementTuple, vector);
+        const Size start = ItemIdGetOffset(&item) + kHnswElementHeaderSize;
         if (start + vector_bytes > BLCKSZ)
             continue;
         const char *vector = static_cast<const char *>(pages[i]) + start;
@@ -104,6 +154,8 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
 {
     ItemPointerData links[2 * kHnswMaxM];
     uint64 pending[2 * kHnswMaxM];
+    uint64 chunked_ids[2 * kHnswMaxM];
+    VectorLocation chunked[2 * kHnswMaxM];
     const uint32 link_count = read_links(node, state.level(), links);
     uint32 pending_count = 0;
     for (uint32 i = 0; i < link_count; i++) {
@@ -122,13 +174,26 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
     for (uint32 i = 0; i < pending_count;) {
         const BlockNumber block = static_cast<BlockNumber>(pending[i] >> 16);
         Page page = pin_and_lock(block);
+        // Chunked vectors of this page's elements, ranked once the page is unlocked.
+        uint32 chunked_count = 0;
         for (; i < pending_count && static_cast<BlockNumber>(pending[i] >> 16) == block; i++) {
-            bool found;
-            const float distance = distance_on_page(page, static_cast<OffsetNumber>(pending[i] & 0xFFFF), query, &found);
-            if (found)
+            VectorLocation location;
+            float distance;
+            if (!locate_vector(page, static_cast<OffsetNumber>(pending[i] & 0xFFFF), &location))
+                continue;
+            if (location.values == nullptr) {
+                chunked_ids[chunked_count] = pending[i];
+                chunked[chunked_count++] = location;
+            } else if (distance_to(location, query, &distance)) {
                 state.offer(pending[i], distance);
+            }
         }
         unlock();
+        for (uint32 j = 0; j < chunked_count; j++) {
+            float distance;
+            if (distance_to(chunked[j], query, &distance))
+                state.offer(chunked_ids[j], distance);
+        }
     }
 }
 
@@ -156,9 +221,14 @@ bool HnswGraphReader::search(core::ScanSearchState &state, const float *query, u
         return false;
     const uint64 entry = hnsw_node_id(&meta.entry_point);
     Page page = pin_and_lock(ItemPointerGetBlockNumber(&meta.entry_point));
-    bool found;
-    const float distance = distance_on_page(page, ItemPointerGetOffsetNumber(&meta.entry_point), query, &found);
+    VectorLocation location;
+    float distance = 0.0f;
+    bool found = locate_vector(page, ItemPointerGetOffsetNumber(&meta.entry_point), &location);
+    if (found && location.values != nullptr)
+        distance_to(location, query, &distance);
     unlock();
+    if (found && location.values == nullptr)
+        found = distance_to(location, query, &distance);
     if (!found)
         return false;
     if (state.start(entry, distance, meta.entry_level, Min(wide_level, meta.entry_level), ef) != core::HnswStatus::ok)
@@ -167,17 +237,23 @@ bool HnswGraphReader::search(core::ScanSearchState &state, const float *query, u
     return true;
 }
 
-bool HnswGraphReader::read_vector(uint64 id, float *out)
+bool HnswGraphReader::read_vector(uint64 id, float *out, ItemPointerData *first_chunk)
 {
     ItemPointerData tid;
     hnsw_node_tid(id, &tid);
     Page page = pin_and_lock(ItemPointerGetBlockNumber(&tid));
     const HnswElementTuple *element = element_at(page, ItemPointerGetOffsetNumber(&tid));
     const bool live = element != nullptr && !element_is_dead(element);
-    if (live)
-        memcpy(out, element->vector, sizeof(float) * dimensions_);
+    ItemPointerData chunk;
+    ItemPointerSetInvalid(&chunk);
+    if (live && layout_.vector_inline())
+        memcpy(out, layout_.vector(element), sizeof(float) * layout_.dimensions());
+    else if (live)
+        chunk = *layout_.vector_chunk(element);
     unlock();
-    return live;
+    if (first_chunk != nullptr)
+        *first_chunk = chunk;
+    return live && (layout_.vector_inline() || read_chunks(chunk, out));
 }
 
 uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity)
@@ -194,7 +270,7 @@ uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 
         if (first) {
             HnswElementTuple *element = element_at(page, offset);
             if (element != nullptr) {
-                heap_tids = hnsw_element_heap_tids(element, dimensions_, m_);
+                heap_tids = layout_.heap_tids(element);
                 n = element->heap_tid_count;
                 tid = element->more_heap_tids;
             }

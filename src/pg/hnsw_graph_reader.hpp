@@ -1,6 +1,7 @@
 // Reading the paged graph for searches (index scans and inserts): what a search needs from
 // one element, fetched under a short share lock. The last page stays pinned, as the build
-// lays neighbours out on shared pages.
+// lays neighbours out on shared pages. A chunked vector is read chunk by chunk after the
+// element's page is unlocked: one buffer is locked at a time, as everywhere else.
 #pragma once
 
 #include "core/filtered_search.h"
@@ -13,9 +14,13 @@ namespace ann::pg {
 class HnswGraphReader {
 public:
     HnswGraphReader(Relation index, IndexMetric metric, int dimensions, int m)
-        : index_(index), metric_(metric), dimensions_(dimensions), m_(m)
+        : index_(index), metric_(metric), layout_(HnswElementLayout::for_index(dimensions, m))
     {
+        if (!layout_.vector_inline())
+            chunked_vector_ = static_cast<float *>(palloc(sizeof(float) * dimensions));
     }
+
+    const HnswElementLayout &layout() const { return layout_; }
 
     // Releases the pin kept between reads. Call before the reader goes out of use.
     void release();
@@ -36,7 +41,9 @@ public:
 
     // Copies the vector of element `id` into `out`; false if it is no longer an element or
     // has no rows left (such an element only awaits VACUUM's repair and must not be linked).
-    bool read_vector(uint64 id, float *out);
+    // With chunked storage, `first_chunk` (if given) receives the TID of the vector's first
+    // chunk, so a caller can tell later that the element is still the one read.
+    bool read_vector(uint64 id, float *out, ItemPointerData *first_chunk = nullptr);
 
     // Appends the heap TIDs of element `id` (inline ones, then its overflow chain) to `out`,
     // growing it in CurrentMemoryContext. Returns the new count.
@@ -52,16 +59,24 @@ public:
     }
 
 private:
+    // An element's vector as found on its locked page: inline, or the first of its chunks.
+    struct VectorLocation {
+        const float *values;
+        ItemPointerData first_chunk;
+    };
+
     Page pin_and_lock(BlockNumber block);
     void unlock();
     void prefetch_elements(const uint64 *ids, uint32 count);
-    float distance_on_page(Page page, OffsetNumber offset, const float *query, bool *found);
+    bool locate_vector(Page page, OffsetNumber offset, VectorLocation *location);
+    bool read_chunks(ItemPointerData chunk, float *out);
+    bool distance_to(const VectorLocation &location, const float *query, float *distance);
     uint32 read_links(uint64 id, int level, ItemPointerData *links);
 
     Relation index_;
     IndexMetric metric_;
-    int dimensions_;
-    int m_;
+    HnswElementLayout layout_;
+    float *chunked_vector_ = nullptr;  // a chunked vector being ranked
     Buffer pinned_ = InvalidBuffer;
 };
 

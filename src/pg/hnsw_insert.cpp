@@ -1,7 +1,8 @@
 // Inserting into a built graph (aminsert, and builds past maintenance_work_mem). The new
 // element is found its neighbours by the same paged search a scan runs, written to a page
-// with room, and then linked from each neighbour, pruning full neighbour lists with the
-// core's heuristic. Every page change is one GenericXLog record.
+// with room (after its vector's chunks, when vectors are chunked), and then linked from each
+// neighbour, pruning full neighbour lists with the core's heuristic. Every page change is
+// one GenericXLog record.
 //
 // Concurrency: inserts hold a share lock on the index's entry-point lock (a heavyweight lock
 // on the meta block's number); one that may raise the entry point takes it exclusively. Only
@@ -50,7 +51,7 @@ class Inserter {
 public:
     Inserter(Relation index, IndexMetric metric, const HnswMeta &meta, const float *vector)
         : index_(index), metric_(metric), meta_(meta), dim_(static_cast<int>(meta.dimensions)),
-          vector_(vector), reader_(index, metric, static_cast<int>(meta.dimensions), meta.m)
+          vector_(vector), reader_(index, metric, static_cast<int>(meta.dimensions), meta.m), layout_(reader_.layout())
     {
         candidate_vectors_ = static_cast<float *>(palloc(sizeof(float) * dim_ * (meta.ef_construction + 1)));
         selected_ = static_cast<uint32 *>(palloc(sizeof(uint32) * (meta.ef_construction + 1)));
@@ -65,6 +66,8 @@ private:
     uint32 select(const Neighbour *candidates, uint32 count, uint32 limit, const float *base,
                   Neighbour *out);
     bool add_duplicate(uint64 id, ItemPointer heap_tid);
+    ItemPointerData place_tuple(const void *tuple, Size size);
+    ItemPointerData place_vector_chunks();
     ItemPointerData place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
                                   const uint32 *link_counts);
     bool link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force);
@@ -76,6 +79,7 @@ private:
     int dim_;
     const float *vector_;
     HnswGraphReader reader_;
+    const HnswElementLayout layout_;
     float *candidate_vectors_;
     uint32 *selected_;
 };
@@ -115,9 +119,16 @@ uint32 Inserter::select(const Neighbour *candidates, uint32 count, uint32 limit,
     return kept;
 }
 
-// Adds heap_tid to element `id` if it holds exactly our vector and has room inline.
+// Adds heap_tid to element `id` if it holds exactly our vector and has room inline. A chunked
+// vector is compared before the page is locked; the element is still the one compared if it
+// still names the same first chunk.
 bool Inserter::add_duplicate(uint64 id, ItemPointer heap_tid)
 {
+    const Size vector_bytes = sizeof(float) * dim_;
+    ItemPointerData chunk;
+    if (!layout_.vector_inline() &&
+        (!reader_.read_vector(id, candidate_vectors_, &chunk) || memcmp(candidate_vectors_, vector_, vector_bytes) != 0))
+        return false;
     ItemPointerData tid;
     hnsw_node_tid(id, &tid);
     Buffer buffer = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
@@ -128,14 +139,15 @@ bool Inserter::add_duplicate(uint64 id, ItemPointer heap_tid)
     HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
     bool added = false;
     if (element != nullptr && element->heap_tid_count > 0 && element->heap_tid_count < kHnswMaxInlineHeapTids &&
-        memcmp(element->vector, vector_, sizeof(float) * dim_) == 0) {
+        (layout_.vector_inline() ? memcmp(layout_.vector(element), vector_, vector_bytes) == 0
+                                 : ItemPointerEquals(layout_.vector_chunk(element), &chunk))) {
         const Size old_size = ItemIdGetLength(PageGetItemId(page, offset));
-        const Size new_size = hnsw_element_size(dim_, meta_.m, element->level, element->heap_tid_count + 1);
+        const Size new_size = layout_.element_size(element->level, element->heap_tid_count + 1);
         if (new_size <= old_size || PageGetExactFreeSpace(page) >= new_size - old_size) {
             char *grown = static_cast<char *>(palloc0(new_size));
             memcpy(grown, element, Min(old_size, new_size));
             auto *copy = reinterpret_cast<HnswElementTuple *>(grown);
-            hnsw_element_heap_tids(copy, dim_, meta_.m)[copy->heap_tid_count++] = *heap_tid;
+            layout_.heap_tids(copy)[copy->heap_tid_count++] = *heap_tid;
             GenericXLogState *state = GenericXLogStart(index_);
             Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
             if (!PageIndexTupleOverwrite(logged, offset, reinterpret_cast<Item>(grown), new_size))
@@ -148,26 +160,10 @@ bool Inserter::add_duplicate(uint64 id, ItemPointer heap_tid)
     return added;
 }
 
-ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
-                                        const uint32 *link_counts)
+// Adds `tuple` to a page with room: one VACUUM freed first, then the last element page, then
+// a new page.
+ItemPointerData Inserter::place_tuple(const void *tuple, Size size)
 {
-    const Size size = hnsw_element_size(dim_, meta_.m, level, 1);
-    auto *element = static_cast<HnswElementTuple *>(palloc0(size));
-    element->kind = kHnswElementTuple;
-    element->level = static_cast<uint8>(level);
-    element->heap_tid_count = 1;
-    ItemPointerSetInvalid(&element->more_heap_tids);
-    memcpy(element->vector, vector_, sizeof(float) * dim_);
-    ItemPointerData *slots = hnsw_element_links(element, dim_);
-    for (int i = 0; i < hnsw_total_link_slots(meta_.m, level); i++)
-        ItemPointerSetInvalid(&slots[i]);
-    for (int l = 0; l <= level; l++) {
-        for (uint32 i = 0; i < link_counts[l]; i++)
-            hnsw_node_tid(links[l][i].id, &slots[hnsw_level_link_offset(meta_.m, l) + i]);
-    }
-    hnsw_element_heap_tids(element, dim_, meta_.m)[0] = *heap_tid;
-
-    // Room VACUUM freed first, then the last element page, then a new page.
     Buffer buffer = InvalidBuffer;
     bool new_page = false;
     const BlockNumber candidates[] = {GetPageWithFreeSpace(index_, size), meta_.insert_block};
@@ -196,18 +192,67 @@ ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbo
     Page page = GenericXLogRegisterBuffer(state, buffer, new_page ? GENERIC_XLOG_FULL_IMAGE : 0);
     if (new_page)
         hnsw_init_page(page, kHnswPageElements);
-    const OffsetNumber offset = PageAddItem(page, reinterpret_cast<Item>(element), size, InvalidOffsetNumber, false, false);
+    const OffsetNumber offset = PageAddItem(page, static_cast<Item>(const_cast<void *>(tuple)), size,
+                                            InvalidOffsetNumber, false, false);
     if (offset == InvalidOffsetNumber)
-        elog(ERROR, "failed to add hnsw element to index \"%s\"", RelationGetRelationName(index_));
+        elog(ERROR, "failed to add hnsw tuple to index \"%s\"", RelationGetRelationName(index_));
     GenericXLogFinish(state);
     const BlockNumber block = BufferGetBlockNumber(buffer);
     UnlockReleaseBuffer(buffer);
-    pfree(element);
 
-    if (new_page)
+    if (new_page) {
         hnsw_update_meta(index_, 0, nullptr, 0, false, block);
+        meta_.insert_block = block;
+    }
     ItemPointerData tid;
     ItemPointerSet(&tid, block, offset);
+    return tid;
+}
+
+// Writes our vector as a chain of chunks, last chunk first so each knows its successor;
+// returns the first chunk's TID.
+ItemPointerData Inserter::place_vector_chunks()
+{
+    auto *chunk = static_cast<HnswVectorChunkTuple *>(palloc(hnsw_vector_chunk_size(kHnswVectorChunkFloats)));
+    ItemPointerData next;
+    ItemPointerSetInvalid(&next);
+    for (int start = (dim_ - 1) / kHnswVectorChunkFloats * kHnswVectorChunkFloats; start >= 0; start -= kHnswVectorChunkFloats) {
+        const int count = Min(dim_ - start, kHnswVectorChunkFloats);
+        const Size size = hnsw_vector_chunk_size(count);
+        memset(chunk, 0, size);
+        chunk->kind = kHnswVectorChunkTuple;
+        chunk->count = static_cast<uint16>(count);
+        chunk->next = next;
+        memcpy(chunk->values, vector_ + start, sizeof(float) * count);
+        next = place_tuple(chunk, size);
+    }
+    pfree(chunk);
+    return next;
+}
+
+ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
+                                        const uint32 *link_counts)
+{
+    const Size size = layout_.element_size(level, 1);
+    auto *element = static_cast<HnswElementTuple *>(palloc0(size));
+    element->kind = kHnswElementTuple;
+    element->level = static_cast<uint8>(level);
+    element->heap_tid_count = 1;
+    ItemPointerSetInvalid(&element->more_heap_tids);
+    if (layout_.vector_inline())
+        memcpy(layout_.vector(element), vector_, sizeof(float) * dim_);
+    else
+        *layout_.vector_chunk(element) = place_vector_chunks();
+    ItemPointerData *slots = layout_.links(element);
+    for (int i = 0; i < hnsw_total_link_slots(meta_.m, level); i++)
+        ItemPointerSetInvalid(&slots[i]);
+    for (int l = 0; l <= level; l++) {
+        for (uint32 i = 0; i < link_counts[l]; i++)
+            hnsw_node_tid(links[l][i].id, &slots[hnsw_level_link_offset(meta_.m, l) + i]);
+    }
+    layout_.heap_tids(element)[0] = *heap_tid;
+    const ItemPointerData tid = place_tuple(element, size);
+    pfree(element);
     return tid;
 }
 
@@ -239,7 +284,7 @@ bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             UnlockReleaseBuffer(buffer);
             return false;
         }
-        ItemPointerData *slots = hnsw_element_links(element, dim_) + first_slot;
+        ItemPointerData *slots = layout_.links(element) + first_slot;
         int used = 0;
         while (used < capacity && ItemPointerIsValid(&slots[used]))
             used++;
@@ -247,14 +292,16 @@ bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             GenericXLogState *state = GenericXLogStart(index_);
             Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
             HnswElementTuple *logged_element = HnswGraphReader::element_at(logged, offset);
-            hnsw_element_links(logged_element, dim_)[first_slot + used] = tid;
+            layout_.links(logged_element)[first_slot + used] = tid;
             GenericXLogFinish(state);
             UnlockReleaseBuffer(buffer);
             return true;
         }
         memcpy(old_links, slots, sizeof(ItemPointerData) * capacity);
-        memcpy(base, element->vector, sizeof(float) * dim_);
         UnlockReleaseBuffer(buffer);
+        // Vectors never change: read with no page locked, as a chunked one must be.
+        if (!reader_.read_vector(neighbour, base))
+            return false;
 
         // Full: rank the old links and the new element by distance to the neighbour, choose
         // with the heuristic, without holding any lock while other pages are read.
@@ -291,10 +338,10 @@ bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
         page = BufferGetPage(buffer);
         element = HnswGraphReader::element_at(page, offset);
         if (element != nullptr && element->level >= level &&
-            memcmp(hnsw_element_links(element, dim_) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
+            memcmp(layout_.links(element) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
             GenericXLogState *state = GenericXLogStart(index_);
             Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
-            ItemPointerData *new_slots = hnsw_element_links(HnswGraphReader::element_at(logged, offset), dim_) + first_slot;
+            ItemPointerData *new_slots = layout_.links(HnswGraphReader::element_at(logged, offset)) + first_slot;
             for (int i = 0; i < capacity; i++) {
                 if (static_cast<uint32>(i) < kept)
                     hnsw_node_tid(chosen[i].id, &new_slots[i]);
@@ -406,17 +453,12 @@ bool insert_row(Relation index, Datum *values, bool *isnull, ItemPointer heap_ti
 void hnsw_insert_vector(Relation index, IndexMetric metric, const float *vector, int dim, ItemPointer heap_tid)
 {
     HnswMeta meta = hnsw_read_meta(index);
-    if (meta.dimensions == 0) {
-        if (dim > hnsw_max_dimensions(meta.m))
-            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                            errmsg("column cannot have more than %d dimensions for hnsw index with m = %d",
-                                   hnsw_max_dimensions(meta.m), meta.m)));
+    if (meta.dimensions == 0)
         meta.dimensions = hnsw_update_meta(index, static_cast<uint32>(dim), nullptr, 0, false, InvalidBlockNumber);
-    }
     if (static_cast<uint32>(dim) != meta.dimensions)
         report_unexpected_dim(static_cast<int32>(meta.dimensions), dim);
 
-    const int level = random_level(meta.m, hnsw_max_level(dim, meta.m));
+    const int level = random_level(meta.m, meta.layout().max_level());
     LOCKMODE mode = level > meta.entry_level ? ExclusiveLock : ShareLock;
     LockPage(index, kHnswMetaBlock, mode);
     meta = hnsw_read_meta(index);

@@ -9,6 +9,11 @@ extern "C" {
 
 namespace ann::pg {
 
+HnswVectorStorage hnsw_vector_storage(uint32 dimensions, int m)
+{
+    return dimensions == 0 ? kHnswVectorInline : HnswElementLayout::for_index(static_cast<int>(dimensions), m).storage();
+}
+
 void hnsw_init_page(Page page, uint16 flags)
 {
     PageInit(page, BLCKSZ, sizeof(HnswPageOpaque));
@@ -39,6 +44,11 @@ HnswMeta hnsw_read_meta(Relation index)
                         errmsg("index \"%s\" is not an hnsw index of format version %u",
                                RelationGetRelationName(index), kHnswFormatVersion),
                         errhint("Please REINDEX it.")));
+    if (data->vector_storage != hnsw_vector_storage(data->dimensions, data->m))
+        ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                        errmsg("index \"%s\" stores its %u-dimensional vectors in an unknown way (%u)",
+                               RelationGetRelationName(index), data->dimensions, data->vector_storage),
+                        errhint("Please REINDEX it.")));
     HnswMeta meta;
     meta.dimensions = data->dimensions;
     meta.m = data->m;
@@ -63,7 +73,7 @@ void fill_meta_page(Page page, const HnswMeta &meta)
     data->ef_construction = static_cast<uint16>(meta.ef_construction);
     data->entry_point = meta.entry_point;
     data->entry_level = static_cast<int16>(meta.entry_level);
-    data->unused = 0;
+    data->vector_storage = hnsw_vector_storage(meta.dimensions, meta.m);
     data->insert_block = meta.insert_block;
     // Covering the meta data with pd_lower keeps it in full-page images.
     reinterpret_cast<PageHeader>(page)->pd_lower =
@@ -110,8 +120,10 @@ uint32 hnsw_update_meta(Relation index, uint32 dimensions, const ItemPointerData
     if (set_dimensions || set_entry || set_insert_block) {
         GenericXLogState *state = GenericXLogStart(index);
         HnswMetaData *data = hnsw_meta_data(GenericXLogRegisterBuffer(state, buffer, 0));
-        if (set_dimensions)
+        if (set_dimensions) {
             data->dimensions = stored_dimensions = dimensions;
+            data->vector_storage = hnsw_vector_storage(dimensions, data->m);
+        }
         if (set_entry) {
             data->entry_point = *entry_point;
             data->entry_level = static_cast<int16>(level);

@@ -19,17 +19,26 @@ struct HnswMeta {
     ItemPointerData entry_point;
     int entry_level;  // -1: empty graph
     BlockNumber insert_block;
+
+    HnswElementLayout layout() const { return HnswElementLayout::for_index(static_cast<int>(dimensions), m); }
 };
 
 void hnsw_init_page(Page page, uint16 flags);
 
-// Reads block 0; errors if it is not an hnsw meta page of this format version.
+// The vector storage the meta page of an index records: HnswElementLayout::for_index's
+// choice, inline while the dimensions are unknown.
+HnswVectorStorage hnsw_vector_storage(uint32 dimensions, int m);
+
+// Reads block 0; errors if it is not an hnsw meta page of this format version, or if its
+// vector storage is not the one HnswElementLayout::for_index picks: readers that know only
+// the dimensions and m rely on that.
 HnswMeta hnsw_read_meta(Relation index);
 
 // Writes a fresh meta page as block 0 of `fork` (the relation fork must be empty).
 void hnsw_create_meta_page(Relation index, ForkNumber fork, const HnswMeta &meta);
 
-// Under an exclusive lock on the meta page: sets the dimensions if still unknown, and the
+// Under an exclusive lock on the meta page: sets the dimensions (and with them the vector
+// storage) if still unknown, and the
 // entry point if `level` is above the current one (or `force`). Returns the dimensions now
 // stored.
 uint32 hnsw_update_meta(Relation index, uint32 dimensions, const ItemPointerData *entry_point,

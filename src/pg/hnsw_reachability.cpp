@@ -28,8 +28,7 @@ constexpr uint32 kNoElement = PG_UINT32_MAX;
 class LayerZeroGraph {
 public:
     LayerZeroGraph(Relation index, BufferAccessStrategy strategy, const HnswMeta &meta)
-        : index_(index), strategy_(strategy), dim_(static_cast<int>(meta.dimensions)),
-          capacity_(hnsw_level_capacity(meta.m, 0))
+        : index_(index), strategy_(strategy), layout_(meta.layout()), capacity_(hnsw_level_capacity(meta.m, 0))
     {
     }
 
@@ -50,7 +49,7 @@ private:
 
     Relation index_;
     BufferAccessStrategy strategy_;
-    int dim_;
+    HnswElementLayout layout_;
     int capacity_;
     uint32 count_ = 0;
     uint32 allocated_ = 0;
@@ -100,7 +99,7 @@ bool LayerZeroGraph::load()
             ItemPointerSet(&tid, block, offset);
             ids_[count_] = hnsw_node_id(&tid);
             live_[count_] = !HnswGraphReader::element_is_dead(element);
-            const ItemPointerData *slots = hnsw_element_links(const_cast<HnswElementTuple *>(element), dim_);
+            const ItemPointerData *slots = layout_.links(element);
             uint64 *links = links_ + static_cast<Size>(count_) * capacity_;
             for (int i = 0; i < capacity_; i++)
                 links[i] = ItemPointerIsValid(&slots[i]) ? hnsw_node_id(&slots[i]) : PG_UINT64_MAX;

@@ -3,8 +3,8 @@
 //   2. repair: every live element linking to a dead one keeps its live links and fills the
 //      dead ones' slots with the nearest live links of those dead elements (its two-hop
 //      neighbourhood), and the entry point moves off a dead element;
-//   3. free the dead elements' line pointers and record the room in the free space map,
-//      where inserts look first;
+//   3. free the dead elements' line pointers and vector chunks, and record the room in the
+//      free space map, where inserts look first;
 // and at cleanup, even when nothing was deleted, every live element unreachable from the
 // entry point is linked in again (hnsw_reachability.cpp).
 // Scans and inserts run concurrently: links are rewritten only when unchanged since they
@@ -50,6 +50,7 @@ public:
         meta_ = hnsw_read_meta(index_);
         dim_ = static_cast<int>(meta_.dimensions);
         metric_ = index_metric(index_);
+        vector_chunks_ = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * MaxOffsetNumber));
     }
 
     void remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_state);
@@ -88,6 +89,7 @@ private:
         emptied_chains_[emptied_chain_count_++] = id;
     }
     void drop_chain_if_empty(uint64 id);
+    void free_chain(ItemPointerData link);
 
     IndexVacuumInfo *info_;
     Relation index_;
@@ -103,6 +105,7 @@ private:
     uint32 emptied_chain_capacity_ = 0;
     ItemPointerData highest_live_;  // candidate entry point: a live element of the top level
     int highest_live_level_ = -1;
+    ItemPointerData *vector_chunks_;  // first chunks of the vectors of one page's freed elements
 };
 
 // The heap TIDs a tuple holds: inline in an element, or in an overflow chunk.
@@ -111,11 +114,11 @@ struct HeapTidList {
     uint16 *count;
 };
 
-HeapTidList heap_tid_list(char *tuple, int dim, int m)
+HeapTidList heap_tid_list(char *tuple, const HnswElementLayout &layout)
 {
     if (tuple[0] == kHnswElementTuple) {
         auto *element = reinterpret_cast<HnswElementTuple *>(tuple);
-        return HeapTidList{hnsw_element_heap_tids(element, dim, m), &element->heap_tid_count};
+        return HeapTidList{layout.heap_tids(element), &element->heap_tid_count};
     }
     auto *chunk = reinterpret_cast<HnswHeapTidsTuple *>(tuple);
     return HeapTidList{chunk->heap_tids, &chunk->count};
@@ -125,6 +128,7 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
 {
     const BlockNumber blocks = RelationGetNumberOfBlocks(index_);
     ItemPointerData *kept = static_cast<ItemPointerData *>(palloc(kHnswMaxTupleSize));
+    const HnswElementLayout layout = meta_.layout();
     ItemPointerSetInvalid(&highest_live_);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         vacuum_delay_point();
@@ -133,9 +137,10 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
         Page page = BufferGetPage(buffer);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {
-            if (!ItemIdIsNormal(PageGetItemId(page, offset)))
+            if (!ItemIdIsNormal(PageGetItemId(page, offset)) ||
+                *PageGetItem(page, PageGetItemId(page, offset)) == kHnswVectorChunkTuple)
                 continue;
-            HeapTidList list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), dim_, meta_.m);
+            HeapTidList list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), layout);
             uint16 kept_count = 0;
             for (uint16 i = 0; i < *list.count; i++) {
                 if (callback(&list.tids[i], callback_state))
@@ -149,7 +154,7 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
                     page = GenericXLogRegisterBuffer(state, buffer, 0);
                 }
                 // Compacted in place: the tuple keeps its size, so links keep their offsets.
-                list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), dim_, meta_.m);
+                list = heap_tid_list(PageGetItem(page, PageGetItemId(page, offset)), layout);
                 memcpy(list.tids, kept, sizeof(ItemPointerData) * kept_count);
                 *list.count = kept_count;
             }
@@ -232,17 +237,25 @@ void Vacuum::drop_chain_if_empty(uint64 id)
     if (!unchanged)
         return;
     note_dead(id);
+    free_chain(chain);
+}
 
-    for (ItemPointerData link = chain; ItemPointerIsValid(&link);) {
+// Frees the tuples of an overflow or vector chunk chain that nothing references any more.
+// A reader still following it finds the slots unused or reused and gives up (chunks of
+// another kind, or counts that do not add up).
+void Vacuum::free_chain(ItemPointerData link)
+{
+    while (ItemPointerIsValid(&link)) {
         const BlockNumber block = ItemPointerGetBlockNumber(&link);
-        const OffsetNumber chunk_offset = ItemPointerGetOffsetNumber(&link);
-        buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
-        page = BufferGetPage(buffer);
-        const auto *chunk = reinterpret_cast<const HnswHeapTidsTuple *>(PageGetItem(page, PageGetItemId(page, chunk_offset)));
-        link = chunk->next;
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&link);
+        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        const char *tuple = PageGetItem(BufferGetPage(buffer), PageGetItemId(BufferGetPage(buffer), offset));
+        // Both chunk kinds keep their successor at the same offset.
+        static_assert(offsetof(HnswHeapTidsTuple, next) == offsetof(HnswVectorChunkTuple, next));
+        link = reinterpret_cast<const HnswHeapTidsTuple *>(tuple)->next;
         GenericXLogState *state = GenericXLogStart(index_);
         Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
-        PageIndexTupleDeleteNoCompact(logged, chunk_offset);
+        PageIndexTupleDeleteNoCompact(logged, offset);
         const Size free_space = PageGetExactFreeSpace(logged);
         GenericXLogFinish(state);
         UnlockReleaseBuffer(buffer);
@@ -264,11 +277,11 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
     ItemPointerData *hop = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * max_links));
     Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * max_links * (max_links + 1)));
 
+    if (!reader.read_vector(id, base))
+        return;
     Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE);
     HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), offset);
     const int level = element ? element->level : -1;
-    if (element != nullptr)
-        memcpy(base, element->vector, sizeof(float) * dim_);
     UnlockReleaseBuffer(buffer);
 
     for (int l = 0; l <= level; l++) {
@@ -280,7 +293,7 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
             UnlockReleaseBuffer(buffer);
             return;
         }
-        memcpy(old_links, hnsw_element_links(element, dim_) + first_slot, sizeof(ItemPointerData) * capacity);
+        memcpy(old_links, reader.layout().links(element) + first_slot, sizeof(ItemPointerData) * capacity);
         UnlockReleaseBuffer(buffer);
 
         bool reaches_dead = false;
@@ -316,7 +329,7 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
             HnswElementTuple *dead = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&dead_tid));
             int hop_count = 0;
             if (dead != nullptr && dead->level >= l) {
-                const ItemPointerData *slots = hnsw_element_links(dead, dim_) + first_slot;
+                const ItemPointerData *slots = reader.layout().links(dead) + first_slot;
                 while (hop_count < capacity && ItemPointerIsValid(&slots[hop_count])) {
                     hop[hop_count] = slots[hop_count];
                     hop_count++;
@@ -343,10 +356,10 @@ void Vacuum::repair_element(uint64 id, HnswGraphReader &reader)
         // Rewritten only if nobody changed the list meanwhile; an insert that did has
         // already chosen among live elements (it never links dead ones).
         if (element != nullptr &&
-            memcmp(hnsw_element_links(element, dim_) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
+            memcmp(reader.layout().links(element) + first_slot, old_links, sizeof(ItemPointerData) * capacity) == 0) {
             GenericXLogState *state = GenericXLogStart(index_);
             Page logged = GenericXLogRegisterBuffer(state, buffer, 0);
-            ItemPointerData *slots = hnsw_element_links(HnswGraphReader::element_at(logged, offset), dim_) + first_slot;
+            ItemPointerData *slots = reader.layout().links(HnswGraphReader::element_at(logged, offset)) + first_slot;
             for (int i = 0; i < capacity; i++) {
                 if (static_cast<uint32>(i) < kept)
                     hnsw_node_tid(candidates[i].id, &slots[i]);
@@ -378,7 +391,7 @@ void Vacuum::repair()
             HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
             if (element == nullptr || HnswGraphReader::element_is_dead(element))
                 continue;
-            const ItemPointerData *links = hnsw_element_links(element, dim_);
+            const ItemPointerData *links = reader.layout().links(element);
             bool reaches_dead = false;
             for (int i = 0; i < hnsw_total_link_slots(meta_.m, element->level) && !reaches_dead; i++)
                 reaches_dead = ItemPointerIsValid(&links[i]) && is_dead(hnsw_node_id(&links[i]));
@@ -411,6 +424,7 @@ void Vacuum::repair()
 
 void Vacuum::free_dead()
 {
+    const HnswElementLayout layout = meta_.layout();
     uint32 next = 0;
     while (next < dead_count_) {
         vacuum_delay_point();
@@ -421,17 +435,24 @@ void Vacuum::free_dead()
         uint32 end = next;
         while (end < dead_count_ && static_cast<BlockNumber>(dead_[end] >> 16) == block)
             end++;
+        int chunked_count = 0;
         for (uint32 i = next; i < end; i++) {
             const OffsetNumber offset = static_cast<OffsetNumber>(dead_[i] & 0xFFFF);
             HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
             // Still dead: an insert cannot revive an element (it adds copies only to live ones).
-            if (element != nullptr && HnswGraphReader::element_is_dead(element))
+            if (element != nullptr && HnswGraphReader::element_is_dead(element)) {
+                if (!layout.vector_inline())
+                    vector_chunks_[chunked_count++] = *layout.vector_chunk(element);
                 PageIndexTupleDeleteNoCompact(page, offset);
+            }
         }
         const Size free_space = PageGetExactFreeSpace(page);
         GenericXLogFinish(state);
         UnlockReleaseBuffer(buffer);
         RecordPageWithFreeSpace(index_, block, free_space);
+        // The element goes first: once it is gone, nothing new can read its chunks' TIDs.
+        for (int i = 0; i < chunked_count; i++)
+            free_chain(vector_chunks_[i]);
         next = end;
     }
     if (dead_count_ > 0)

@@ -1,6 +1,7 @@
 # A streaming standby replays the hnsw index's WAL (the build's full-page images, then
 # inserts, VACUUM's changes) into the same pages as the primary's: its index scans return
-# exactly the primary's rows in the same order. Unlogged hnsw indexes are not readable
+# exactly the primary's rows in the same order, for vectors kept in their elements and for
+# vectors too wide for that, kept in chunks (2,000 dimensions). Unlogged hnsw indexes are not readable
 # during recovery and come back empty and usable after promotion (their init fork).
 use strict;
 use warnings;
@@ -15,6 +16,7 @@ use Test::More;
 
 my $dim = 32;
 my $vec = random_vector_sql($dim, 'g');
+my $wide_vec = random_vector_sql(2000, 'g');
 
 my $primary = ann_node('primary', allows_streaming => 1);
 $primary->start;
@@ -38,6 +40,10 @@ INSERT INTO queries SELECT g, $vec FROM generate_series(1, 20) g;
 CREATE UNLOGGED TABLE scratch (id bigserial PRIMARY KEY, v vector($dim));
 INSERT INTO scratch (v) SELECT $vec FROM generate_series(1, 200) g;
 CREATE INDEX scratch_l2 ON scratch USING hnsw (v vector_l2_ops);
+CREATE TABLE wide (id bigserial PRIMARY KEY, v vector(2000));
+INSERT INTO wide (v) SELECT $wide_vec FROM generate_series(1, 300) g;
+CREATE INDEX wide_l2 ON wide USING hnsw (v vector_l2_ops);
+INSERT INTO wide (v) SELECT $wide_vec FROM generate_series(1, 100) g;
 ));
 
 my $settings = 'SET enable_seqscan = off; SET hnsw.ef_search = 40;';
@@ -108,6 +114,24 @@ $primary->safe_psql('postgres', 'VACUUM items');
 $primary->safe_psql('postgres', "INSERT INTO items (v) SELECT $vec FROM generate_series(1, 800) g");
 compare_nodes('after delete, VACUUM and inserts');
 index_check($_, 'items_l2', 'items_cos') for $primary, $standby;
+
+# The chunked index: its answers on the standby equal the primary's, after VACUUM freed
+# elements and their chunks and inserts reused the room; every row is found through it.
+$primary->safe_psql('postgres', 'DELETE FROM wide WHERE id % 4 = 0');
+$primary->safe_psql('postgres', 'VACUUM wide');
+$primary->safe_psql('postgres', "INSERT INTO wide (v) SELECT $wide_vec FROM generate_series(1, 50) g");
+$primary->wait_for_catchup($standby);
+my $wide_answers = q(SELECT q.id, array_to_string(ARRAY(SELECT w.id FROM wide w ORDER BY w.v <-> q.v LIMIT 10), ',')
+FROM wide q WHERE q.id % 40 = 1 ORDER BY q.id);
+ok(uses_index($standby, $settings, $wide_answers, 'wide_l2'), 'wide: standby plan scans wide_l2');
+is($standby->safe_psql('postgres', "$settings
+$wide_answers"), $primary->safe_psql('postgres', "$settings
+$wide_answers"),
+	'wide: wide_l2 answers on the standby equal the primary\'s');
+my ($wide_count, $wide_failed) = self_match_failures($standby, 'wide', '<->', 'wide_l2');
+is_deeply($wide_failed, [], 'wide: each row is its own nearest neighbour through wide_l2 on the standby');
+is($wide_count, 350, 'wide: wide_l2 checked on all 350 rows');
+index_check($_, 'wide_l2') for $primary, $standby;
 
 # Unlogged tables cannot be read during recovery, through the index or otherwise.
 my ($ret, $stdout, $stderr) = $standby->psql('postgres',

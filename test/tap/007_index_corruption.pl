@@ -37,13 +37,22 @@ my @cases = (
 	[ 'heap_lp',    \&break_heap_offset,    qr/DETAIL:  Heap TID \(\d+,250\) points to an unused line pointer/ ],
 	[ 'chain_loop', \&loop_overflow_chain,  qr/DETAIL:  The overflow chain of the element's heap TIDs loops at/ ],
 	[ 'orphan',     \&orphan_overflow,      qr/DETAIL:  The overflow tuple is in no element's chain/ ],
+	# hnsw on vectors kept in chunks (2,000 dimensions)
+	[ 'vec_short', \&shorten_vector, qr/DETAIL:  The vector's chunks end after 1000 of its 2000 floats/, 'chunked' ],
+	[ 'vec_nan',   \&break_vector_value, qr/DETAIL:  Element 5 of the vector is not finite/, 'chunked' ],
+	[ 'vec_link',  \&link_to_vector_chunk,
+		qr/DETAIL:  A link of level 0 points to \(\d+,\d+\), which holds a vector chunk/, 'chunked' ],
 	# ivfflat (byte offsets follow src/pg/ivfflat_page.hpp)
 	[ 'ivf_loop', \&loop_ivfflat_chain, qr/DETAIL:  The list's chain reaches block \d+ a second time/, 'ivfflat' ],
 	[ 'ivf_heap', \&break_ivfflat_heap_tid, qr/DETAIL:  Row 0 points to \(5000,\d+\), outside the table's \d+ blocks/, 'ivfflat' ],);
-my $ivfflat_ddl = 'USING ivfflat (v vector_l2_ops) WITH (lists = 4)';
+my %ddl = (
+	hnsw => "ON t USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16)",
+	chunked => "ON w USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16)",
+	ivfflat => 'ON t USING ivfflat (v vector_l2_ops) WITH (lists = 4)');
 
 # 400 distinct vectors and 40 copies of one (an overflow chain): few enough rows for 250
-# to be past the last line pointer of every table page.
+# to be past the last line pointer of every table page. Table w holds 40 vectors of 2,000
+# dimensions, which hnsw keeps in chunks.
 $node->safe_psql(
 	'postgres', qq(
 CREATE EXTENSION ann;
@@ -51,14 +60,14 @@ CREATE TABLE t (id int PRIMARY KEY, v vector($dim));
 INSERT INTO t SELECT i, ARRAY[i % 17, i % 13, i % 7, i % 5]::vector FROM generate_series(1, 400) i;
 INSERT INTO t SELECT 1000 + i, '[9,9,9,9]' FROM generate_series(1, 40) i;
 CREATE INDEX sound ON t USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16);
+CREATE TABLE w (id int PRIMARY KEY, v vector(2000));
+INSERT INTO w SELECT i, (SELECT array_agg(sin(i * 0.7::float8 + j)) FROM generate_series(1, 2000) j)::vector
+FROM generate_series(1, 40) i;
 ));
-$node->safe_psql('postgres', "CREATE INDEX ivf_sound ON t $ivfflat_ddl");
+$node->safe_psql('postgres', "CREATE INDEX ivf_sound $ddl{ivfflat}");
 for my $case (@cases)
 {
-	my $using = ($case->[3] // '') eq 'ivfflat'
-	  ? $ivfflat_ddl
-	  : "USING hnsw (v vector_l2_ops) WITH (m = $m, ef_construction = 16)";
-	$node->safe_psql('postgres', "CREATE INDEX $case->[0] ON t $using");
+	$node->safe_psql('postgres', "CREATE INDEX $case->[0] $ddl{$case->[3] // 'hnsw'}");
 }
 for my $index ('sound', 'ivf_sound', map { $_->[0] } @cases)
 {
@@ -86,13 +95,13 @@ for my $case (@cases)
 	like($err, $expected, "$name: the message names the damage") or diag($err);
 }
 my ($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM ann_index_check('sound')");
-is("$ret $out $err", '0 7 ', 'the undamaged index still passes');
+is("$ret $out $err", '0 8 ', 'the undamaged index still passes');
 ($ret, $out, $err) = $node->psql('postgres', "SELECT count FROM ann_index_check('ivf_sound') WHERE item = 'heap TIDs'");
 is("$ret $out $err", '0 440 ', 'the undamaged ivfflat index still passes, with every row');
 
 $node->safe_psql('postgres', 'REINDEX INDEX link_block');
 ($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM ann_index_check('link_block')");
-is("$ret $out $err", '0 7 ', 'REINDEX repairs a damaged index');
+is("$ret $out $err", '0 8 ', 'REINDEX repairs a damaged index');
 
 $node->stop;
 done_testing();
@@ -184,6 +193,15 @@ sub element_with_chain
 		}
 	}
 	die "no element with an overflow chain in $file";
+}
+
+# The TID of the first chunk of the vector of a chunked index's first element (its layout:
+# kind, level, heap TID count, overflow TID, unused, first vector chunk, links, heap TIDs).
+sub first_vector_chunk
+{
+	my ($file) = @_;
+	my ($page, $tuple) = first_element($file);
+	return tid_at($page, $tuple->[1] + 12);
 }
 
 sub chunk_start
@@ -302,6 +320,34 @@ sub orphan_overflow
 	my ($block, $page, $tuple) = element_with_chain($file);
 	substr($page, $tuple->[1] + 4, 6) = tid_bytes(0, 0);
 	write_block($file, $block, $page);
+}
+
+# Vector chunk layout: kind, unused, count, next chunk's TID, padding, floats.
+sub shorten_vector
+{
+	my ($file) = @_;
+	my ($block, $offset) = first_vector_chunk($file);
+	my $page = read_block($file, $block);
+	substr($page, chunk_start($page, $offset) + 2, 2) = pack('v', 1000);
+	write_block($file, $block, $page);
+}
+
+sub break_vector_value
+{
+	my ($file) = @_;
+	my ($block, $offset) = first_vector_chunk($file);
+	my $page = read_block($file, $block);
+	substr($page, chunk_start($page, $offset) + 12 + 4 * 4, 4) = pack('V', 0x7FC00000);
+	write_block($file, $block, $page);
+}
+
+sub link_to_vector_chunk
+{
+	my ($file) = @_;
+	my ($chunk_block, $chunk_offset) = first_vector_chunk($file);
+	my ($page, $tuple) = first_element($file);
+	substr($page, $tuple->[1] + 12 + 6, 6) = tid_bytes($chunk_block, $chunk_offset);
+	write_block($file, 1, $page);
 }
 
 # ivfflat: the first data page of the first list (list tuple: first block, insert block,

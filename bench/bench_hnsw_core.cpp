@@ -3,11 +3,14 @@
 //
 //   make    # builds src/core/*.o
 //   g++ -std=c++17 -O2 -Wall -Wextra -Isrc -o bench/bench_hnsw_core bench/bench_hnsw_core.cpp src/core/*.o
-//   bench/bench_hnsw_core [data-dir]    # default /work/shared/data/glove-100-angular
+//   bench/bench_hnsw_core [data-dir [seed]]    # default /work/shared/data/glove-100-angular, 42
+//
+// The seed draws the node levels of the GloVe build: compare recall over a few.
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <string>
@@ -88,6 +91,29 @@ bool build(const HnswParams &params, const std::vector<float> &vectors, std::uin
     return status == HnswStatus::ok;
 }
 
+// FNV-1a over every node's links on every layer, and its copies: equal for equal graphs, so
+// that two builds (say before and after a change to the build) can be compared.
+std::uint64_t graph_checksum(const HnswGraph &graph)
+{
+    std::uint64_t hash = 0xCBF29CE484222325ull;
+    auto mix = [&](std::uint32_t word) {
+        for (int byte = 0; byte < 4; ++byte) {
+            hash ^= (word >> (8 * byte)) & 0xFF;
+            hash *= 0x100000001B3ull;
+        }
+    };
+    for (std::uint32_t node = 0; node < graph.capacity(); ++node) {
+        mix(graph.copy_of(node));
+        for (int level = 0; level <= graph.level(node); ++level) {
+            const HnswGraph::Links links = graph.links(node, level);
+            mix(links.count);
+            for (std::uint32_t i = 0; i < links.count; ++i)
+                mix(links.ids[i]);
+        }
+    }
+    return hash;
+}
+
 void bench_random_build(std::uint32_t count, std::uint32_t dimensions)
 {
     std::mt19937_64 random(1);
@@ -100,8 +126,9 @@ void bench_random_build(std::uint32_t count, std::uint32_t dimensions)
         std::printf("random build failed\n");
         return;
     }
-    std::printf("random %u x %u, l2, m=16, ef_construction=64: build %.2f s, %.0f nodes/s\n", count,
-                dimensions, built.seconds, count / built.seconds);
+    std::printf("random %u x %u, l2, m=16, ef_construction=64: build %.2f s, %.0f nodes/s, graph %016llx\n",
+                count, dimensions, built.seconds, count / built.seconds,
+                static_cast<unsigned long long>(graph_checksum(built.graph)));
 }
 
 // The adapter's path: 48-bit ids, hash-set visited, links read one node at a time. As the
@@ -147,7 +174,7 @@ std::uint32_t scan_search(const HnswGraph &graph, ScanSearchState &state, const 
     return found;
 }
 
-int bench_glove(const std::string &directory)
+int bench_glove(const std::string &directory, std::uint64_t seed)
 {
     std::vector<float> base, queries;
     std::vector<std::int32_t> truth;
@@ -162,22 +189,25 @@ int bench_glove(const std::string &directory)
     normalise(queries, dimensions);
 
     Built built;
-    const HnswParams params{dimensions, 16, 64, HnswMetric::negative_inner_product, 42, HnswGraph::kMaxLevel};
+    const HnswParams params{dimensions, 16, 64, HnswMetric::negative_inner_product, seed, HnswGraph::kMaxLevel};
     if (!build(params, base, base_count, built)) {
         std::printf("glove build failed\n");
         return 1;
     }
-    std::printf("glove %u x %u, cosine, m=16, ef_construction=64: build %.2f s, %.0f nodes/s"
-                " (%u relinked at the end)\n",
-                base_count, dimensions, built.seconds, base_count / built.seconds, built.relinked);
+    std::printf("glove %u x %u, cosine, m=16, ef_construction=64, seed %llu: build %.2f s, %.0f nodes/s"
+                " (%u relinked at the end), graph %016llx\n",
+                base_count, dimensions, static_cast<unsigned long long>(seed), built.seconds,
+                base_count / built.seconds, built.relinked,
+                static_cast<unsigned long long>(graph_checksum(built.graph)));
 
     constexpr std::uint32_t k = 10;
     BuildSearchState dense;
     ScanSearchState scan;
-    if (dense.init(system_memory_hooks(), 160, base_count) != HnswStatus::ok ||
-        scan.init(system_memory_hooks(), 160, 160 * 2 * params.m) != HnswStatus::ok)
+    constexpr std::uint32_t kWidestEf = 400;
+    if (dense.init(system_memory_hooks(), kWidestEf, base_count) != HnswStatus::ok ||
+        scan.init(system_memory_hooks(), kWidestEf, kWidestEf * 2 * params.m) != HnswStatus::ok)
         return 1;
-    for (std::uint32_t ef : {40u, 80u, 160u}) {
+    for (std::uint32_t ef : {40u, 80u, 160u, 320u, kWidestEf}) {
         for (bool adapter_path : {false, true}) {
             // Best of three passes: this machine's neighbours make single timings noisy.
             std::size_t hits = 0;
@@ -216,5 +246,6 @@ int main(int argc, char **argv)
 {
     std::printf("distance kernels: %s\n", kernels().name);
     bench_random_build(20000, 32);
-    return bench_glove(argc > 1 ? argv[1] : "/work/shared/data/glove-100-angular");
+    return bench_glove(argc > 1 ? argv[1] : "/work/shared/data/glove-100-angular",
+                       argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 42);
 }

@@ -90,6 +90,9 @@ private:
     float *candidate_distances_ = nullptr;
     std::uint32_t candidate_count_ = 0;
     std::uint32_t *selected_ = nullptr;
+    // The candidates' diversity tags (hnsw_select.h), and scratch for updating them.
+    std::uint16_t *candidate_tags_ = nullptr;
+    std::uint16_t *newly_kept_ = nullptr;
 };
 
 // The k nearest of a built graph to `query`, nearest first, searching `ef` wide (at least k).

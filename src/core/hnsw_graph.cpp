@@ -26,7 +26,7 @@ MetricDistance::MetricDistance(HnswMetric metric, std::uint32_t dimensions) noex
 
 namespace {
 
-constexpr std::uint64_t kGraphMagic = 0x414E4E48'4E535732ull;  // "ANNHNSW2": with inverse norms
+constexpr std::uint64_t kGraphMagic = 0x414E4E48'4E535733ull;  // "ANNHNSW3": with link caches
 
 std::uint64_t mix64(std::uint64_t z) noexcept
 {
@@ -80,6 +80,14 @@ HnswGraph::Layout HnswGraph::layout(const HnswParams &params, std::uint32_t capa
     offset += align_up(std::size_t(capacity) * (1 + 2 * std::size_t(params.m)) * sizeof(std::uint32_t));
     layout.upper = offset;
     offset += align_up(std::size_t(upper_block_count) * (1 + std::size_t(params.m)) * sizeof(std::uint32_t));
+    layout.layer0_distances = offset;
+    offset += align_up(std::size_t(capacity) * 2 * std::size_t(params.m) * sizeof(float));
+    layout.upper_distances = offset;
+    offset += align_up(std::size_t(upper_block_count) * std::size_t(params.m) * sizeof(float));
+    layout.layer0_tags = offset;
+    offset += align_up(std::size_t(capacity) * (1 + 2 * std::size_t(params.m)));
+    layout.upper_tags = offset;
+    offset += align_up(std::size_t(upper_block_count) * (1 + std::size_t(params.m)));
     layout.total = offset;
     return layout;
 }
@@ -124,8 +132,8 @@ HnswStatus HnswGraph::init(void *memory, std::size_t bytes, const HnswParams &pa
     }
     header->upper_block_count = upper_blocks;
 
-    // No copies yet (kNoNode is all ones), and every count (and inverse norm) starts at zero;
-    // zeroing the whole list arrays is as cheap as striding.
+    // No copies yet (kNoNode is all ones), and every count (and inverse norm, and link cache
+    // state) starts at zero; zeroing the whole list arrays is as cheap as striding.
     const Layout final_layout = layout(params, capacity, upper_blocks);
     std::memset(base + final_layout.copy_of, 0xFF, final_layout.in_degree - final_layout.copy_of);
     std::memset(base + final_layout.in_degree, 0, final_layout.total - final_layout.in_degree);
@@ -157,6 +165,10 @@ HnswStatus HnswGraph::map(void *memory, std::size_t bytes, const float *vectors)
     inverse_norms_ = reinterpret_cast<float *>(base + layout.inverse_norms);
     layer0_ = reinterpret_cast<std::uint32_t *>(base + layout.layer0);
     upper_ = reinterpret_cast<std::uint32_t *>(base + layout.upper);
+    layer0_distances_ = reinterpret_cast<float *>(base + layout.layer0_distances);
+    upper_distances_ = reinterpret_cast<float *>(base + layout.upper_distances);
+    layer0_tags_ = base + layout.layer0_tags;
+    upper_tags_ = base + layout.upper_tags;
     layer0_stride_ = 1 + 2 * std::size_t(header->params.m);
     upper_stride_ = 1 + std::size_t(header->params.m);
     distance_ = MetricDistance(header->params.metric, header->params.dimensions);

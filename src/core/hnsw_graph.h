@@ -172,7 +172,7 @@ private:
 
     struct Layout {
         std::size_t levels, upper_start, copy_of, next_copy, in_degree, inverse_norms, layer0, upper,
-            total;
+            layer0_distances, upper_distances, layer0_tags, upper_tags, total;
     };
     static Layout layout(const HnswParams &params, std::uint32_t capacity,
                          std::uint32_t upper_block_count) noexcept;
@@ -186,6 +186,30 @@ private:
         return upper_ + (std::size_t(upper_start_[node]) + std::size_t(level - 1)) * upper_stride_;
     }
 
+    // What the build keeps beside each link list so that a full list takes a new link
+    // without recomputing what it knew (see HnswBuilder::add_reverse_link): each link's
+    // distance to the list's owner, and the list's diversity tags (hnsw_select.h), which are
+    // current only while `state` holds the diversity test they were computed for, and then
+    // the list is sorted by those distances. Read and written under the owner's lock.
+    struct LinkCache {
+        float *distances;
+        std::uint8_t *tags;
+        std::uint8_t *state;
+    };
+    // A list's stride is its count and its links: one float per link, and one tag byte per
+    // link plus the state byte.
+    LinkCache link_cache(std::uint32_t node, int level) const noexcept
+    {
+        if (level == 0) {
+            std::uint8_t *tags = layer0_tags_ + std::size_t(node) * layer0_stride_;
+            return LinkCache{layer0_distances_ + std::size_t(node) * (layer0_stride_ - 1), tags,
+                             tags + layer0_stride_ - 1};
+        }
+        const std::size_t block = std::size_t(upper_start_[node]) + std::size_t(level - 1);
+        std::uint8_t *tags = upper_tags_ + block * upper_stride_;
+        return LinkCache{upper_distances_ + block * (upper_stride_ - 1), tags, tags + upper_stride_ - 1};
+    }
+
     Header *header_ = nullptr;
     const float *vectors_ = nullptr;
     std::uint8_t *levels_ = nullptr;
@@ -196,6 +220,10 @@ private:
     float *inverse_norms_ = nullptr;
     std::uint32_t *layer0_ = nullptr;
     std::uint32_t *upper_ = nullptr;
+    float *layer0_distances_ = nullptr;
+    float *upper_distances_ = nullptr;
+    std::uint8_t *layer0_tags_ = nullptr;
+    std::uint8_t *upper_tags_ = nullptr;
     std::size_t layer0_stride_ = 0;
     std::size_t upper_stride_ = 0;
     MetricDistance distance_;

@@ -113,43 +113,79 @@ std::uint32_t select_neighbours(std::uint32_t count, std::uint32_t limit,
     return kept + fill_with_pruned(count, limit - kept, kept, is_duplicate, selected);
 }
 
-// For a full link list plus one new candidate (count = capacity + 1, sorted nearest first),
-// the one candidate select_neighbours(count, count - 1, ...) would leave out: the farthest
-// that the diversity test rejects, or the farthest of all when it rejects none. Found from
-// the far end, judging a nearer candidate only when it is near enough to matter, so a
-// typical call costs a tenth of the distances a full selection does. Returns `count` when
-// more duplicates of the base than their budget make the answer more than one candidate;
-// the caller then runs select_neighbours. `verdicts` is scratch for `count` bytes.
-template <typename CandidateDistance, typename DistanceBetween, typename IsDuplicate>
-std::uint32_t candidate_to_drop(std::uint32_t count, CandidateDistance &&candidate_distance,
-                                DistanceBetween &&distance_between, IsDuplicate &&is_duplicate,
-                                std::uint8_t *verdicts) noexcept
+// The diversity test's verdicts over a link list sorted nearest first, in a form that is
+// cheap to keep up to date as the list changes (the build caches them with each list): tag
+// i is i when candidate i is kept by the test, else the index of a nearer kept candidate
+// that prunes it, a witness that the verdict holds for as long as that one stays kept. Exact
+// duplicates of the base are kept and prune nothing, as in select_neighbours, and carry
+// kDuplicateTag besides.
+constexpr std::uint16_t kUnknownTag = 0x7FFF;
+constexpr std::uint16_t kDuplicateTag = 0x8000;
+
+inline bool kept_by_tag(const std::uint16_t *tags, std::uint32_t i) noexcept
 {
-    enum : std::uint8_t { unknown, duplicate, diverse, pruned };
-    std::uint32_t duplicates = 0;
+    return (tags[i] & ~kDuplicateTag) == i;
+}
+
+// Brings the tags of `count` candidates up to date after candidates were inserted into the
+// list or removed from it. On input tags[i] is candidate i's earlier tag renumbered to the
+// current indices, or kUnknownTag for a new candidate or one whose witness is gone. The
+// result is exactly what testing every candidate afresh would give, but only what may have
+// changed is tested: a candidate kept before only against the candidates that became kept
+// before it, a pruned one only when its witness lost its place. A list that gained a pruned
+// candidate and lost pruned ones costs the new candidate's test alone. `newly_kept` is
+// scratch for `count` indices; the distances are as for select_neighbours.
+template <typename CandidateDistance, typename DistanceBetween, typename IsDuplicate>
+void update_diversity_tags(std::uint32_t count, CandidateDistance &&candidate_distance,
+                           DistanceBetween &&distance_between, IsDuplicate &&is_duplicate,
+                           std::uint16_t *tags, std::uint16_t *newly_kept) noexcept
+{
+    std::uint32_t newly_kept_count = 0;
     for (std::uint32_t i = 0; i < count; ++i) {
-        verdicts[i] = is_duplicate(i) ? duplicate : unknown;
-        duplicates += verdicts[i] == duplicate ? 1 : 0;
+        const std::uint16_t earlier = tags[i];
+        std::uint16_t tag = std::uint16_t(i);
+        if (is_duplicate(i)) {
+            tags[i] = tag | kDuplicateTag;
+            continue;
+        }
+        if (earlier == i) {
+            // Nothing kept before pruned it: only a candidate kept since can.
+            if (newly_kept_count > 0) {
+                const float to_base = candidate_distance(i);
+                for (std::uint32_t k = 0; k < newly_kept_count && tag == i; ++k) {
+                    if (distance_between(i, newly_kept[k]) < to_base)
+                        tag = newly_kept[k];
+                }
+            }
+        } else if (earlier != kUnknownTag && tags[earlier] == earlier) {
+            tag = earlier;
+        } else {
+            const float to_base = candidate_distance(i);
+            for (std::uint32_t j = 0; j < i && tag == i; ++j) {
+                if (tags[j] == j && distance_between(i, j) < to_base)
+                    tag = std::uint16_t(j);
+            }
+            if (tag == i)
+                newly_kept[newly_kept_count++] = tag;
+        }
+        tags[i] = tag;
     }
+}
+
+// Of a full link list plus one new candidate (`count` = capacity + 1), tagged by
+// update_diversity_tags, the one candidate select_neighbours(count, count - 1, ...) would
+// leave out: the farthest the diversity test rejects, or the farthest of all when it rejects
+// none. Returns `count` when more duplicates of the base than their budget make the answer
+// more than one candidate; the caller then runs select_neighbours.
+inline std::uint32_t tagged_candidate_to_drop(std::uint32_t count, const std::uint16_t *tags) noexcept
+{
+    std::uint32_t duplicates = 0;
+    for (std::uint32_t i = 0; i < count; ++i)
+        duplicates += (tags[i] & kDuplicateTag) != 0 ? 1 : 0;
     if (duplicates > kDuplicateLinkBudget)
         return count;
-    // Candidate i is rejected when a nearer candidate that was itself kept is nearer to it
-    // than the base; duplicates are kept but reject nothing.
-    auto is_pruned = [&](auto &self, std::uint32_t i) -> bool {
-        if (verdicts[i] != unknown)
-            return verdicts[i] == pruned;
-        const float to_base = candidate_distance(i);
-        bool rejected = false;
-        for (std::uint32_t j = 0; j < i && !rejected; ++j) {
-            if (verdicts[j] == duplicate || verdicts[j] == pruned)
-                continue;
-            rejected = distance_between(i, j) < to_base && !self(self, j);
-        }
-        verdicts[i] = rejected ? pruned : diverse;
-        return rejected;
-    };
     for (std::uint32_t i = count; i-- > 0;) {
-        if (verdicts[i] != duplicate && is_pruned(is_pruned, i))
+        if (!kept_by_tag(tags, i))
             return i;
     }
     return count - 1;

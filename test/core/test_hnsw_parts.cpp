@@ -363,47 +363,133 @@ TEST(SelectNeighbours, AnglesKeepDirectionsALongVectorWouldPruneUnderInnerProduc
     EXPECT_EQ(selected[1], 2u);
 }
 
-TEST(SelectNeighbours, CandidateToDropIsTheOneAFullSelectionLeavesOut)
+// A link list as the build keeps it: points in the plane around a base at the origin,
+// sorted nearest first, some exact copies of the base, with their diversity tags.
+struct TaggedList {
+    std::vector<std::array<float, 2>> point;
+    std::vector<std::uint16_t> tags;
+
+    static float norm(const std::array<float, 2> &p) { return std::hypot(p[0], p[1]); }
+    float to_base(std::uint32_t i) const { return norm(point[i]); }
+    float between(std::uint32_t i, std::uint32_t j) const
+    {
+        return std::hypot(point[i][0] - point[j][0], point[i][1] - point[j][1]);
+    }
+    bool is_duplicate(std::uint32_t i) const { return to_base(i) == 0.0f; }
+
+    void update()
+    {
+        std::vector<std::uint16_t> scratch(point.size());
+        update_diversity_tags(
+            std::uint32_t(point.size()), [&](std::uint32_t i) { return to_base(i); },
+            [&](std::uint32_t i, std::uint32_t j) { return between(i, j); },
+            [&](std::uint32_t i) { return is_duplicate(i); }, tags.data(), scratch.data());
+    }
+
+    // Inserts after the points at most as far from the base; the tags shift along.
+    std::uint32_t insert(const std::array<float, 2> &p)
+    {
+        std::uint32_t at = 0;
+        while (at < point.size() && to_base(at) <= norm(p))
+            ++at;
+        point.insert(point.begin() + at, p);
+        for (std::uint32_t i = 0; i < tags.size(); ++i) {
+            const std::uint16_t tag = tags[i] & ~kDuplicateTag;
+            tags[i] = std::uint16_t(tag == i ? (i < at ? i : i + 1) : tag < at ? tag : tag + 1);
+        }
+        tags.insert(tags.begin() + at, kUnknownTag);
+        return at;
+    }
+
+    // Removes candidate `gone`: the tags it witnessed become unknown.
+    void remove(std::uint32_t gone)
+    {
+        point.erase(point.begin() + gone);
+        tags.erase(tags.begin() + gone);
+        for (std::uint32_t i = 0; i < tags.size(); ++i) {
+            const std::uint16_t tag = tags[i] & ~kDuplicateTag;
+            const std::uint32_t was = i < gone ? i : i + 1;
+            tags[i] = tag == was ? std::uint16_t(i) : tag == gone ? kUnknownTag : tag < gone ? tag : std::uint16_t(tag - 1);
+        }
+    }
+};
+
+TEST(SelectNeighbours, TagsKeptUpToDateMatchAFreshDiversityTest)
 {
-    // Random points in the plane around a base at the origin, some exact copies of it;
-    // every case has one candidate more than the limit, as a full link list plus a new one.
+    // Lists that take new candidates, lose the one a full selection leaves out, and now and
+    // then lose a kept candidate instead (as the build does to keep a node's last link in):
+    // the updated tags give every candidate the verdict a fresh test does, with a witness
+    // that really prunes it, and the candidate they drop is the one select_neighbours drops.
     std::mt19937 random(7);
     std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
-    std::uniform_int_distribution<int> copies(0, 3);
+    std::uniform_int_distribution<int> percent(0, 99);
     int compared = 0;
-    for (int round = 0; round < 2000; ++round) {
+    for (int round = 0; round < 200; ++round) {
         const std::uint32_t limit = 2 + round % 31;
-        const std::uint32_t count = limit + 1;
-        std::vector<std::array<float, 2>> point(count);
-        const int duplicate_count = round % 4 == 0 ? copies(random) : 0;
-        for (std::uint32_t i = 0; i < count; ++i) {
-            point[i] = i < std::uint32_t(duplicate_count) ? std::array<float, 2>{0, 0}
-                                                          : std::array<float, 2>{coordinate(random), coordinate(random)};
+        TaggedList list;
+        for (int step = 0; step < 60; ++step) {
+            std::array<float, 2> p{coordinate(random), coordinate(random)};
+            const int roll = percent(random);
+            if (roll < 3)
+                p = {0, 0};  // a copy of the base
+            else if (roll < 8 && !list.point.empty())
+                p = list.point[std::uniform_int_distribution<std::size_t>(0, list.point.size() - 1)(random)];
+            else if (roll < 12 && !list.point.empty())  // as far from the base as another
+                p = {-list.point.back()[1], list.point.back()[0]};
+            list.insert(p);
+            list.update();
+
+            TaggedList fresh = list;
+            std::fill(fresh.tags.begin(), fresh.tags.end(), kUnknownTag);
+            fresh.update();
+            const std::uint32_t count = std::uint32_t(list.point.size());
+            for (std::uint32_t i = 0; i < count; ++i) {
+                ASSERT_EQ(kept_by_tag(list.tags.data(), i), kept_by_tag(fresh.tags.data(), i))
+                    << "round " << round << " step " << step << " candidate " << i;
+                ASSERT_EQ(list.tags[i] & kDuplicateTag, fresh.tags[i] & kDuplicateTag);
+                const std::uint16_t witness = list.tags[i];
+                if (!kept_by_tag(list.tags.data(), i)) {
+                    ASSERT_LT(witness, i);
+                    ASSERT_EQ(list.tags[witness], witness);
+                    ASSERT_LT(list.between(i, witness), list.to_base(i));
+                }
+            }
+            if (count <= limit)
+                continue;
+
+            const std::uint32_t drop = tagged_candidate_to_drop(count, list.tags.data());
+            std::vector<std::uint32_t> selected(count);
+            const std::uint32_t kept = select_neighbours(
+                count, limit, [&](std::uint32_t i) { return list.to_base(i); },
+                [&](std::uint32_t i, std::uint32_t j) { return list.between(i, j); },
+                [&](std::uint32_t i) { return list.is_duplicate(i); }, selected.data());
+            std::vector<bool> chosen(count, false);
+            for (std::uint32_t k = 0; k < kept; ++k)
+                chosen[selected[k]] = true;
+            if (drop == count) {  // more copies than their budget: the full selection decides
+                for (std::uint32_t i = count; i-- > 0;) {
+                    if (!chosen[i])
+                        list.remove(i);
+                }
+            } else {
+                ASSERT_EQ(kept, limit) << "round " << round << " step " << step;
+                ASSERT_FALSE(chosen[drop]) << "round " << round << " step " << step;
+                ++compared;
+                std::uint32_t gone = drop;
+                if (percent(random) < 10) {
+                    for (std::uint32_t i = count; i-- > 0;) {
+                        if (list.tags[i] == i) {
+                            gone = i;
+                            break;
+                        }
+                    }
+                }
+                list.remove(gone);
+            }
+            list.update();
         }
-        auto norm = [](const std::array<float, 2> &p) { return std::hypot(p[0], p[1]); };
-        std::sort(point.begin(), point.end(), [&](const auto &a, const auto &b) { return norm(a) < norm(b); });
-        auto to_base = [&](std::uint32_t i) { return norm(point[i]); };
-        auto between = [&](std::uint32_t i, std::uint32_t j) {
-            return std::hypot(point[i][0] - point[j][0], point[i][1] - point[j][1]);
-        };
-        auto is_duplicate = [&](std::uint32_t i) { return norm(point[i]) == 0.0f; };
-        std::vector<std::uint8_t> verdicts(count);
-        const std::uint32_t drop = candidate_to_drop(count, to_base, between, is_duplicate, verdicts.data());
-        std::vector<std::uint32_t> selected(count);
-        const std::uint32_t kept = select_neighbours(count, limit, to_base, between, is_duplicate, selected.data());
-        if (duplicate_count > int(kDuplicateLinkBudget)) {
-            EXPECT_EQ(drop, count);
-            continue;
-        }
-        ASSERT_LT(drop, count);
-        ASSERT_EQ(kept, limit) << "round " << round;
-        std::vector<bool> chosen(count, false);
-        for (std::uint32_t k = 0; k < kept; ++k)
-            chosen[selected[k]] = true;
-        EXPECT_FALSE(chosen[drop]) << "round " << round;
-        ++compared;
     }
-    EXPECT_GT(compared, 1500);
+    EXPECT_GT(compared, 5000);
 }
 
 TEST(SelectNeighbours, AngularDistanceIgnoresLength)

@@ -72,5 +72,20 @@ FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10
 SET hnsw.iterative_scan = off;
 SELECT count(*) < 6 AS short FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 
+-- A partial index never answers from the table: the scan's filter leaves out the index
+-- predicate the query implies, so the table holds rows that pass the filter and are not in
+-- the index (here those with id % 1000 = 8, all of category 8).
+SET hnsw.iterative_scan = relaxed_order;
+CREATE INDEX items_v_low ON items USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 40)
+WHERE category < 5;
+DROP INDEX items_v;
+EXPLAIN (COSTS OFF)
+SELECT id FROM items WHERE category < 5 AND id % 1000 IN (3, 8) ORDER BY v <-> '[1,1,1]' LIMIT 10;
+SELECT bool_and(category < 5) IS NOT false AS only_indexed_rows
+FROM (SELECT id, category FROM items WHERE category < 5 AND id % 1000 IN (3, 8) ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+RESET hnsw.max_scan_tuples;
+SELECT array_agg(id) = exact_ids('category < 5 AND id % 1000 IN (3, 8)', 10) AS exact
+FROM (SELECT id FROM items WHERE category < 5 AND id % 1000 IN (3, 8) ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
 DROP FUNCTION exact_ids;
 DROP TABLE items;

@@ -14,6 +14,7 @@ extern "C" {
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 }
 
 namespace ann::pg {
@@ -128,8 +129,10 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
 bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, RankedRow **rows, uint32 *count)
 {
+    // A partial index's predicate is not in the scan's qual when the query implies it, so
+    // rows outside the index would pass; an expression index has no column to read.
     const AttrNumber column = scan->indexRelation->rd_index->indkey.values[0];
-    if (column == 0)
+    if (column == 0 || RelationGetIndexPredicate(scan->indexRelation) != NIL)
         return false;
     ExprContext *context = filter->context;
     TupleTableSlot *slot = filter->slot;

@@ -57,7 +57,7 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
 // hold (a non-NULL vector, non-zero under cosine), with its distance to `query` (normalised
 // as the index normalises), nearest first, in *rows (palloc'd). For a filter so selective
 // that walking the graph to its rows would cost more than reading the whole table. Returns
-// false, doing nothing, for an index on an expression.
+// false, doing nothing, for an index on an expression or a partial index.
 bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, RankedRow **rows, uint32 *count);
 

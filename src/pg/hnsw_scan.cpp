@@ -137,8 +137,9 @@ bool table_is_cheaper(IndexScanDesc scan, const HnswScanState &state, uint32 wid
     const double passed = static_cast<double>(state.filter->passes);
     const double missing = static_cast<double>(width) - Min(passed, static_cast<double>(width));
     const double pass_rate = (passed + 1.0) / static_cast<double>(state.filter->checks);
-    const double table_rows = Max(static_cast<double>(scan->heapRelation->rd_rel->reltuples), 0.0);
-    return missing / pass_rate * kCheckCostInTableRows > table_rows;
+    // Negative while the table has never been vacuumed or analysed: its size is unknown.
+    const double table_rows = static_cast<double>(scan->heapRelation->rd_rel->reltuples);
+    return table_rows >= 0 && missing / pass_rate * kCheckCostInTableRows > table_rows;
 }
 
 enum class BatchEnd { complete, table_is_cheaper };
@@ -248,6 +249,10 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             collect_results(state, state.search, reader);
         } else {
             state.filtered.attach(&state.search, &state.spill);
+            // The pass rate of this search alone decides on the table: a rescan (a nested
+            // loop) may bring another filter value.
+            state.filter->checks = 0;
+            state.filter->passes = 0;
             if (run_filtered_batch(scan, state, reader, true) == BatchEnd::complete || !rank_table(scan, state))
                 collect_results(state, state.filtered, reader);
         }

@@ -29,7 +29,7 @@ struct ScanFilter {
     ExprContext *context;        // the query's parameters, its own per-row memory
     TupleTableSlot *slot;        // the table row being checked
     IndexFetchTableData *fetch;  // opened on first use, closed by scan_filter_end
-    uint64 checks;               // scan_filter_passes calls, over the scan's life
+    uint64 checks;               // scan_filter_passes calls since the access method reset them
     uint64 passes;               // of which true
 };
 

@@ -47,6 +47,7 @@ struct HnswScanState {
     bool search_ready;
     ScanFilter *filter;            // the scan's WHERE clause, when the executor gave it
     bool filtered_search;          // iterative, with a filter: batches of passing elements
+    bool table_fallback;           // the filtered search may give up for the table
     ItemPointerData *check_tids;   // rows of the element being checked against it
     uint32 check_tid_capacity;
 
@@ -167,8 +168,8 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
     uint32 popped = 0;
     while (filtered.pop(&node, &distance)) {
         CHECK_FOR_INTERRUPTS();
-        if (first && ++popped % kPopsPerCostReview == 0 && state.filter->checks >= kChecksBeforeCostReview &&
-            table_is_cheaper(scan, state, width))
+        if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
+            state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
             return BatchEnd::table_is_cheaper;
         if (element_passes(scan, state, reader, node))
             filtered.accept(node, distance);
@@ -179,12 +180,11 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
 }
 
 // Hands out every passing row of the table, nearest first, instead of searching on.
-bool rank_table(IndexScanDesc scan, HnswScanState &state)
+void rank_table(IndexScanDesc scan, HnswScanState &state)
 {
     RankedRow *rows;
     uint32 count;
-    if (!scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, &rows, &count))
-        return false;
+    scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, &rows, &count);
     if (count > state.heap_tid_capacity) {
         if (state.heap_tids != nullptr)
             pfree(state.heap_tids);
@@ -198,7 +198,6 @@ bool rank_table(IndexScanDesc scan, HnswScanState &state)
     state.heap_tid_count = count;
     state.next = 0;
     state.resumable = false;
-    return true;
 }
 
 void run_search(IndexScanDesc scan, HnswScanState &state)
@@ -238,6 +237,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         state.search_ready = true;
     }
     state.filtered_search = state.filter != nullptr && state.mode != HnswIterativeScan::off;
+    state.table_fallback = state.filtered_search && scan_filter_can_rank_all(index);
     state.search.spill_into(state.mode != HnswIterativeScan::off ? &state.spill : nullptr);
 
     HnswGraphReader reader(index, state.metric, meta.dimensions, meta.m);
@@ -253,8 +253,10 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             // loop) may bring another filter value.
             state.filter->checks = 0;
             state.filter->passes = 0;
-            if (run_filtered_batch(scan, state, reader, true) == BatchEnd::complete || !rank_table(scan, state))
+            if (run_filtered_batch(scan, state, reader, true) == BatchEnd::complete)
                 collect_results(state, state.filtered, reader);
+            else
+                rank_table(scan, state);
         }
     }
     reader.release();

@@ -126,14 +126,15 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
     return passed;
 }
 
-bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
+bool scan_filter_can_rank_all(Relation index)
+{
+    return index->rd_index->indkey.values[0] != 0 && RelationGetIndexPredicate(index) == NIL;
+}
+
+void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, RankedRow **rows, uint32 *count)
 {
-    // A partial index's predicate is not in the scan's qual when the query implies it, so
-    // rows outside the index would pass; an expression index has no column to read.
     const AttrNumber column = scan->indexRelation->rd_index->indkey.values[0];
-    if (column == 0 || RelationGetIndexPredicate(scan->indexRelation) != NIL)
-        return false;
     ExprContext *context = filter->context;
     TupleTableSlot *slot = filter->slot;
     uint32 capacity = 1024;
@@ -172,7 +173,6 @@ bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
     std::sort(*rows, *rows + *count, [](const RankedRow &a, const RankedRow &b) {
         return a.distance < b.distance;
     });
-    return true;
 }
 
 void scan_filter_end(ScanFilter *filter)

@@ -53,12 +53,17 @@ bool scan_filter_applies(List *clauses);
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
                         uint32 count);
 
+// Whether scan_filter_rank_all can stand in for `index`: not for an expression index (no
+// column to read), nor for a partial index (a query that implies its predicate leaves the
+// predicate out of the scan's qual, so rows outside the index would pass).
+bool scan_filter_can_rank_all(Relation index);
+
 // The exact answer: every row of the table that passes the filter and that the index would
 // hold (a non-NULL vector, non-zero under cosine), with its distance to `query` (normalised
 // as the index normalises), nearest first, in *rows (palloc'd). For a filter so selective
-// that walking the graph to its rows would cost more than reading the whole table. Returns
-// false, doing nothing, for an index on an expression or a partial index.
-bool scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
+// that walking the graph to its rows would cost more than reading the whole table; only
+// where scan_filter_can_rank_all.
+void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, RankedRow **rows, uint32 *count);
 
 // Releases the table fetch state; the access method calls it from amendscan.

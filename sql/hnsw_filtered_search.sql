@@ -89,3 +89,32 @@ FROM (SELECT id FROM items WHERE category < 5 AND id % 1000 IN (3, 8) ORDER BY v
 
 DROP FUNCTION exact_ids;
 DROP TABLE items;
+
+-- The cost estimate looks at the graph: with the query and the filter's value known, it
+-- checks the rows of the query's nearest elements. Two filters of equal selectivity, one
+-- on the query's own cluster and one on a cluster far away, then cost very differently,
+-- so a btree on the filter column wins the far one.
+CREATE TABLE clusters (id int PRIMARY KEY, cluster int, v vector(2));
+INSERT INTO clusters
+SELECT i, i % 20, ARRAY[100 * cos(i % 20 * 0.314) + (i * 7 % 13) * 0.1,
+                        100 * sin(i % 20 * 0.314) + (i * 11 % 17) * 0.1]::real[]::vector
+FROM generate_series(1, 6000) i;
+CREATE INDEX clusters_v ON clusters USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 40);
+ANALYZE clusters;
+CREATE FUNCTION scan_cost(query text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+    RETURN (plan -> 0 -> 'Plan' ->> 'Total Cost')::float8;
+END $$;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT scan_cost('SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+     > 5 * scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+    AS far_cluster_costs_more;
+CREATE INDEX clusters_cluster ON clusters (cluster);
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> '[100,0]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> '[100,0]' LIMIT 10;
+DROP FUNCTION scan_cost;
+DROP TABLE clusters;

@@ -91,9 +91,9 @@ DROP FUNCTION exact_ids;
 DROP TABLE items;
 
 -- The cost estimate looks at the graph: with the query and the filter's value known, it
--- checks the rows of the query's nearest elements. Two filters of equal selectivity, one
--- on the query's own cluster and one on a cluster far away, then cost very differently,
--- so a btree on the filter column wins the far one.
+-- checks the rows of the query's nearest elements. Of two filters of equal selectivity,
+-- the one on the query's own cluster, whose rows pass there, then costs much less than the
+-- one on a cluster far away, so a btree on the filter column wins only the far one.
 CREATE TABLE clusters (id int PRIMARY KEY, cluster int, v vector(2));
 INSERT INTO clusters
 SELECT i, i % 20, ARRAY[100 * cos(i % 20 * 0.314) + (i * 7 % 13) * 0.1,
@@ -109,7 +109,7 @@ BEGIN
 END $$;
 SET hnsw.iterative_scan = relaxed_order;
 SELECT scan_cost('SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> ''[100,0]'' LIMIT 10')
-     > 5 * scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+     > 2 * scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
     AS far_cluster_costs_more;
 CREATE INDEX clusters_cluster ON clusters (cluster);
 RESET enable_seqscan;

@@ -92,8 +92,10 @@ constexpr double kCheckedElementCost = 2.0;
 // rows cluster around the query). When the planner knows the query, a probe of the graph
 // (hnsw_probe.cpp) checks the rows of the nearest ef_search elements; a pass rate above the
 // selectivity, pulled towards it with the weight of this many rows, makes the scan cheaper.
-// A lower one is not trusted: ef_search rows cannot tell a 1% filter from a far cluster.
-constexpr double kProbePriorRows = 20.0;
+// The weight keeps the two or three passing rows a 1% filter shows now and then from
+// taking it off a btree; a filter on the query's own cluster passes tens. A rate below the
+// selectivity is not trusted: ef_search rows cannot tell a 1% filter from a far cluster.
+constexpr double kProbePriorRows = 100.0;
 
 void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
                         Cost *startup_cost, Cost *total_cost, Selectivity *selectivity,

@@ -25,14 +25,16 @@ namespace ann::pg {
 
 namespace {
 
-bool has_param(Node *node, void *)
+// A parameter has no value at plan time in a generic plan; a placeholder the executor
+// cannot evaluate outside its node.
+bool has_unknown_value(Node *node, void *)
 {
     if (node == nullptr)
         return false;
-    if (IsA(node, Param))
+    if (IsA(node, Param) || IsA(node, PlaceHolderVar))
         return true;
-    return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(has_param)),
-                                  nullptr);
+    return expression_tree_walker(
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(has_unknown_value)), nullptr);
 }
 
 // The query vector of the scan's ORDER BY, when the planner knows its value.
@@ -55,7 +57,7 @@ HnswProbe hnsw_probe_filter(IndexPath *path, List *clauses, int width)
     // Only values known now, and only leakproof functions: a filter that could fail on some
     // row must not make planning fail where running the plan might never reach that row.
     const Vector *query_value = known_query(path);
-    if (query_value == nullptr || has_param(reinterpret_cast<Node *>(clauses), nullptr) ||
+    if (query_value == nullptr || has_unknown_value(reinterpret_cast<Node *>(clauses), nullptr) ||
         contain_leaked_vars(reinterpret_cast<Node *>(clauses)) || !ActiveSnapshotSet())
         return probe;
 

@@ -17,9 +17,12 @@ INSERT INTO vector_binary_src VALUES
 INSERT INTO vector_binary_src
 SELECT 7, array_agg((i * 0.001 - 8)::real)::vector FROM generate_series(1, 16000) i;
 
-COPY vector_binary_src TO '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+-- The file lives in the data directory, so that test servers running side by side (as
+-- different users) do not share it.
+SELECT current_setting('data_directory') || '/ann_vector_copy.bin' AS copy_file \gset
+COPY vector_binary_src TO :'copy_file' WITH (FORMAT binary);
 CREATE TABLE vector_binary_dst (id int, v vector);
-COPY vector_binary_dst FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+COPY vector_binary_dst FROM :'copy_file' WITH (FORMAT binary);
 
 -- every row comes back bit for bit (including -0), NULL stays NULL
 SELECT count(*) AS rows_back FROM vector_binary_dst;
@@ -32,7 +35,7 @@ SELECT id, v FROM vector_binary_dst WHERE id < 7 ORDER BY id;
 
 -- typmod is checked on binary input
 CREATE TABLE vector_binary_typmod (id int, v vector(3));
-COPY vector_binary_typmod FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+COPY vector_binary_typmod FROM :'copy_file' WITH (FORMAT binary);
 SELECT count(*) FROM vector_binary_typmod;
 
 -- hand-made COPY files: one row of one vector field holding `field` (any bytes)
@@ -53,35 +56,35 @@ $$ LANGUAGE plpgsql;
 CREATE TABLE vector_binary_one (v vector);
 
 -- valid: dim 2, [1,-2]
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000200003f800000c0000000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000200003f800000c0000000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
 SELECT v FROM vector_binary_one;
 -- unused must be 0
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000100013f800000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000100013f800000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
 -- dimensions out of range
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x00000000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\xffff0000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x3e810000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x00000000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\xffff0000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x3e810000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
 -- non-finite elements
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000200003f8000007fc00000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000100007f800000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x00010000ff800000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000200003f8000007fc00000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000100007f800000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x00010000ff800000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
 -- fewer elements than dim, and bytes left over
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000200003f800000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000100003f8000003f800000');
-COPY vector_binary_one FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000200003f800000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000100003f8000003f800000');
+COPY vector_binary_one FROM :'copy_file' WITH (FORMAT binary);
 -- typmod mismatch
 CREATE TABLE vector_binary_two (v vector(2));
-SELECT vector_binary_write('/tmp/ann_vector_copy.bin', '\x000100003f800000');
-COPY vector_binary_two FROM '/tmp/ann_vector_copy.bin' WITH (FORMAT binary);
+SELECT vector_binary_write(:'copy_file', '\x000100003f800000');
+COPY vector_binary_two FROM :'copy_file' WITH (FORMAT binary);
 SELECT count(*) FROM vector_binary_one;
 
 DROP TABLE vector_binary_src, vector_binary_dst, vector_binary_typmod, vector_binary_one,

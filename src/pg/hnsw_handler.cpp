@@ -3,6 +3,7 @@
 #include "pg/hnsw.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/index_method.hpp"
 #include "pg/opclass_validate.hpp"
 #include "pg/scan_filter.hpp"
 
@@ -10,7 +11,6 @@ extern "C" {
 #include "access/amvalidate.h"
 #include "catalog/pg_type.h"
 #include "commands/progress.h"
-#include "commands/vacuum.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
@@ -220,11 +220,7 @@ void hnsw_init()
     DefineCustomRealVariable("hnsw.scan_mem_multiplier", "Memory of an iterative hnsw scan, in multiples of work_mem",
                              "The scan ends when its visited set and candidates outgrow this.",
                              &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-#if PG_VERSION_NUM >= 150000
-    MarkGUCPrefixReserved("hnsw");
-#else
-    EmitWarningsOnPlaceholders("hnsw");
-#endif
+    reserve_settings_prefix("hnsw");
 }
 
 }  // namespace ann::pg
@@ -233,33 +229,7 @@ using namespace ann::pg;
 
 ANN_FUNCTION(hnsw_handler)
 {
-    IndexAmRoutine *am = makeNode(IndexAmRoutine);
-
-    am->amstrategies = 0;
-    am->amsupport = 2;
-    am->amoptsprocnum = 0;
-    am->amcanorder = false;
-    am->amcanorderbyop = true;
-    am->amcanbackward = false;
-    am->amcanunique = false;
-    am->amcanmulticol = false;
-    am->amoptionalkey = true;
-    am->amsearcharray = false;
-    am->amsearchnulls = false;
-    am->amstorage = false;
-    am->amclusterable = false;
-    am->ampredlocks = false;
-    am->amcanparallel = false;
-    am->amcaninclude = false;
-    am->amusemaintenanceworkmem = false;
-    am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-    am->amkeytype = InvalidOid;
-#if PG_VERSION_NUM >= 160000
-    am->amsummarizing = false;
-#endif
-#if PG_VERSION_NUM >= 170000
-    am->amcanbuildparallel = true;
-#endif
+    IndexAmRoutine *am = make_distance_index_routine(2);
 
     am->ambuild = hnsw_build;
     am->ambuildempty = hnsw_build_empty;

@@ -3,12 +3,12 @@
 #include "pg/ivfflat.hpp"
 
 #include "pg/guard.hpp"
+#include "pg/index_method.hpp"
 #include "pg/opclass_validate.hpp"
 
 extern "C" {
 #include "access/amvalidate.h"
 #include "commands/progress.h"
-#include "commands/vacuum.h"
 #include "optimizer/cost.h"
 #include "utils/float.h"
 #include "utils/guc.h"
@@ -149,11 +149,7 @@ void ivfflat_init()
                             "Below ivfflat.probes, ivfflat.probes applies.", &ivfflat_max_probes,
                             kIvfflatMaxProbes, kIvfflatMinProbes, kIvfflatMaxProbes, PGC_USERSET, 0,
                             nullptr, nullptr, nullptr);
-#if PG_VERSION_NUM >= 150000
-    MarkGUCPrefixReserved("ivfflat");
-#else
-    EmitWarningsOnPlaceholders("ivfflat");
-#endif
+    reserve_settings_prefix("ivfflat");
 }
 
 }  // namespace ann::pg
@@ -162,27 +158,7 @@ using namespace ann::pg;
 
 ANN_FUNCTION(ivfflat_handler)
 {
-    IndexAmRoutine *am = makeNode(IndexAmRoutine);
-
-    am->amstrategies = 0;
-    am->amsupport = 4;
-    am->amoptsprocnum = 0;
-    am->amcanorder = false;
-    am->amcanorderbyop = true;
-    am->amcanbackward = false;
-    am->amcanunique = false;
-    am->amcanmulticol = false;
-    am->amoptionalkey = true;
-    am->amsearcharray = false;
-    am->amsearchnulls = false;
-    am->amstorage = false;
-    am->amclusterable = false;
-    am->ampredlocks = false;
-    am->amcanparallel = false;
-    am->amcaninclude = false;
-    am->amusemaintenanceworkmem = false;
-    am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-    am->amkeytype = InvalidOid;
+    IndexAmRoutine *am = make_distance_index_routine(4);
 
     am->ambuild = ivfflat_build;
     am->ambuildempty = ivfflat_build_empty;

@@ -1,0 +1,21 @@
+// What the two index access methods, hnsw and ivfflat, are alike in.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/amapi.h"
+}
+
+namespace ann::pg {
+
+// An IndexAmRoutine with the capabilities both methods share: one key column ranked by a
+// distance operator (ORDER BY column <op> value), no search operators, no uniqueness,
+// forward-only scans by one process, builds that may use parallel workers. The caller sets
+// its callbacks.
+IndexAmRoutine *make_distance_index_routine(uint16 support_procs);
+
+// Keeps the settings namespace `prefix` (hnsw., ivfflat.) for the method's own settings.
+void reserve_settings_prefix(const char *prefix);
+
+}  // namespace ann::pg

@@ -152,8 +152,10 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
             const HnswProbe probe = hnsw_probe_filter(path, clauses, hnsw_ef_search);
             if (probe.checked > 0) {
-                const double selectivity = Min(1.0, Max(rel->rows / Max(rel->tuples, 1.0), 1.0 / Max(rel->tuples, 1.0)));
-                const double near_query = (probe.passed + kProbePriorRows * selectivity) / (probe.checked + kProbePriorRows);
+                // rel->rows is at least 1 (clamp_row_est), so the selectivity is never 0.
+                const double selectivity = Min(1.0, rel->rows / Max(rel->tuples, 1.0));
+                const double near_query =
+                    (probe.passed + kProbePriorRows * selectivity) / (probe.checked + kProbePriorRows);
                 elements_per_row *= Min(1.0, selectivity / near_query);
             }
         }

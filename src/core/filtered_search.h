@@ -10,9 +10,10 @@
 // nodes the first search expanded are not expanded again. The driver runs
 //
 //     filtered.begin_batch(ef);
-//     for (each result of the first search) if (passes(it)) filtered.accept(it, distance);
+//     for (each result of the first search)
+//         if (filtered.within_limit(distance) && passes(it)) filtered.accept(it, distance);
 //     while (filtered.pop(&node, &distance)) {
-//         if (passes(node)) filtered.accept(node, distance);
+//         if (filtered.within_limit(distance) && passes(node)) filtered.accept(node, distance);
 //         for (neighbour of node)                          // within its budget
 //             if (filtered.mark_visited(neighbour))
 //                 filtered.offer(neighbour, distance(query, neighbour));
@@ -26,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 
 #include "core/hnsw_search.h"
 
@@ -49,7 +51,23 @@ public:
         search_ = search;
         frontier_ = frontier;
         frontier_complete_ = true;
+        distance_limit_ = std::numeric_limits<float>::infinity();
     }
+
+    // No node further than `limit` can pass (the query bounds the distance it is ordered by),
+    // so the search need not walk its whole budget: it ends once it has expanded everything
+    // within the limit and, nearest first, `margin` nodes beyond it, since the way to a node
+    // within the limit may lead outside it. The first search's results beyond the limit,
+    // expanded already, count towards the margin. After attach().
+    void limit_distance(float limit, std::uint32_t margin) noexcept
+    {
+        distance_limit_ = limit;
+        margin_left_ = margin;
+        for (std::uint32_t i = 0; i < search_->result_count() && margin_left_ > 0; i++)
+            margin_left_ -= within_limit(search_->result_distance(i)) ? 0 : 1;
+    }
+
+    bool within_limit(float distance) const noexcept { return distance <= distance_limit_; }
 
     // Starts collecting the next `ef` passing nodes. Fails only if a larger ef cannot be
     // allocated.
@@ -63,11 +81,19 @@ public:
     }
 
     // The nearest node left to consider, while it is nearer than the ef-th passing node of
-    // this batch.
+    // this batch, and within the distance limit or its margin.
     bool pop(Id *id, float *distance) noexcept
     {
-        if (frontier_->empty() || !(frontier_->nearest_distance() < accepted_.admission_bound()))
+        if (frontier_->empty())
             return false;
+        const float nearest = frontier_->nearest_distance();
+        if (!(nearest < accepted_.admission_bound()))
+            return false;
+        if (!within_limit(nearest)) {
+            if (margin_left_ == 0)
+                return false;
+            margin_left_--;
+        }
         return frontier_->pop(id, distance);
     }
 
@@ -98,6 +124,8 @@ private:
     SearchState<VisitedSet> *search_ = nullptr;
     SpillHeap<Id> *frontier_ = nullptr;
     bool frontier_complete_ = true;
+    float distance_limit_ = std::numeric_limits<float>::infinity();
+    std::uint32_t margin_left_ = 0;  // nodes beyond the limit the search may still expand
 };
 
 using ScanFilteredSearch = FilteredSearch<HashVisitedSet>;

@@ -59,6 +59,7 @@ struct HnswScanState {
     int m;
     float *query;            // normalised, for resumed searches
     float last_distance;     // of the last element handed out, for strict order
+    float distance_limit;    // no element further than this passes the filter
     ItemPointerData *heap_tids;  // rows of the current batch, nearest element first
     uint32 heap_tid_count;
     uint32 heap_tid_capacity;
@@ -159,8 +160,9 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
     if (first) {
         for (uint32 i = 0; i < state.search.result_count(); i++) {
             const uint64 id = state.search.result_id(i);
-            if (element_passes(scan, state, reader, id))
-                filtered.accept(id, state.search.result_distance(i));
+            const float distance = state.search.result_distance(i);
+            if (filtered.within_limit(distance) && element_passes(scan, state, reader, id))
+                filtered.accept(id, distance);
         }
     }
     uint64 node;
@@ -171,7 +173,7 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
         if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
             state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
             return BatchEnd::table_is_cheaper;
-        if (element_passes(scan, state, reader, node))
+        if (filtered.within_limit(distance) && element_passes(scan, state, reader, node))
             filtered.accept(node, distance);
         if (within_budget(state))
             reader.expand(filtered, node, state.query);
@@ -184,7 +186,8 @@ void rank_table(IndexScanDesc scan, HnswScanState &state)
 {
     RankedRow *rows;
     uint32 count;
-    scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, &rows, &count);
+    scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, state.distance_limit,
+                         &rows, &count);
     if (count > state.heap_tid_capacity) {
         if (state.heap_tids != nullptr)
             pfree(state.heap_tids);
@@ -249,6 +252,12 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             collect_results(state, state.search, reader);
         } else {
             state.filtered.attach(&state.search, &state.spill);
+            double limit;
+            state.distance_limit = std::numeric_limits<float>::infinity();
+            if (scan_filter_distance_limit(state.filter, &limit)) {
+                state.distance_limit = metric_distance_limit(state.metric, limit);
+                state.filtered.limit_distance(state.distance_limit, ef);
+            }
             // The pass rate of this search alone decides on the table: a rescan (a nested
             // loop) may bring another filter value.
             state.filter->checks = 0;

@@ -1,5 +1,8 @@
 #include "pg/index_metric.hpp"
 
+#include <cmath>
+#include <limits>
+
 extern "C" {
 #include "access/genam.h"
 #include "utils/lsyscache.h"
@@ -43,6 +46,32 @@ bool normalize_for_metric(IndexMetric metric, float *v, int dim)
     for (int i = 0; i < dim; i++)
         v[i] = static_cast<float>(v[i] / norm);
     return true;
+}
+
+float metric_distance_limit(IndexMetric metric, double limit)
+{
+    if (std::isnan(limit))
+        return std::numeric_limits<float>::infinity();
+    double internal = limit;
+    switch (metric) {
+        case IndexMetric::l2_squared:
+            // No distance is negative; squaring a negative limit would admit rows.
+            internal = limit < 0 ? -std::numeric_limits<double>::infinity() : limit * limit;
+            break;
+        case IndexMetric::cosine:
+            // <=> is 1 - cos; the index ranks by -cos of the normalised vectors.
+            internal = limit - 1.0;
+            break;
+        case IndexMetric::inner_product:
+        case IndexMetric::l1:
+            break;
+    }
+    internal += 1e-4 * std::fabs(internal) + 1e-5;
+    if (!(internal > -std::numeric_limits<float>::max()))
+        return -std::numeric_limits<float>::infinity();
+    if (internal >= std::numeric_limits<float>::max())
+        return std::numeric_limits<float>::infinity();
+    return static_cast<float>(internal);
 }
 
 }  // namespace ann::pg

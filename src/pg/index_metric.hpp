@@ -40,6 +40,13 @@ inline float metric_distance(IndexMetric metric, const float *a, const float *b,
     pg_unreachable();
 }
 
+// The internal distance that no vector within `limit` of the metric's ordering operator (<->,
+// <#>, <=>, <+>) exceeds, for stopping a search where nothing nearer is left. It errs on the
+// far side by a little (1e-4 relative, 1e-5 absolute): the kernels round in float, the
+// operators in double, and a row the operator admits must not be cut off. NaN, which every
+// distance is below, gives infinity; so does no limit at all.
+float metric_distance_limit(IndexMetric metric, double limit);
+
 // Scales v to unit length in place for the cosine metric; false (and v untouched) for a zero
 // vector, which a cosine index cannot rank and so does not store.
 bool normalize_for_metric(IndexMetric metric, float *v, int dim);

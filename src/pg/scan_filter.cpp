@@ -1,6 +1,7 @@
 #include "pg/scan_filter.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "pg/guard.hpp"
 #include "pg/hnsw.hpp"
@@ -8,11 +9,14 @@
 
 extern "C" {
 #include "access/heapam.h"
+#include "access/stratnum.h"
+#include "catalog/pg_type_d.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
 }
@@ -33,6 +37,55 @@ AttachFilter filter_taker(Relation index)
     return nullptr;
 }
 
+// Whether `clause` bounds `distance` from above by an expression that does not depend on the
+// row: `distance < limit`, `distance <= limit`, `limit > distance` or `limit >= distance`.
+bool is_distance_limit(Node *clause, Expr *distance, Expr **limit)
+{
+    if (!IsA(clause, OpExpr) || list_length(castNode(OpExpr, clause)->args) != 2)
+        return false;
+    auto *op = castNode(OpExpr, clause);
+    const bool distance_first = equal(linitial(op->args), distance);
+    if (!distance_first && !equal(lsecond(op->args), distance))
+        return false;
+    auto *other = static_cast<Expr *>(distance_first ? lsecond(op->args) : linitial(op->args));
+    const Oid other_type = exprType(reinterpret_cast<Node *>(other));
+    if ((other_type != FLOAT8OID && other_type != FLOAT4OID) || contain_var_clause(reinterpret_cast<Node *>(other)))
+        return false;
+    ListCell *cell;
+    foreach (cell, get_op_btree_interpretation(op->opno)) {
+        const auto *meaning = static_cast<OpBtreeInterpretation *>(lfirst(cell));
+        // With the operands swapped, < reads as > and <= as >=.
+        const int strategy = distance_first ? meaning->strategy : BTMaxStrategyNumber + 1 - meaning->strategy;
+        if (strategy == BTLessStrategyNumber || strategy == BTLessEqualStrategyNumber) {
+            *limit = other;
+            return true;
+        }
+    }
+    return false;
+}
+
+// Splits the scan's qual into a limit on the distance it orders by, which the access method
+// tests itself, and the rest, which it tests against table rows.
+void init_filter_qual(IndexScanState *node, ScanFilter *filter)
+{
+    const auto *plan = reinterpret_cast<const IndexScan *>(node->ss.ps.plan);
+    filter->qual = node->ss.ps.qual;
+    if (plan->indexorderbyorig == NIL)
+        return;
+    auto *distance = static_cast<Expr *>(linitial(plan->indexorderbyorig));
+    List *clauses = plan->scan.plan.qual;
+    ListCell *cell;
+    foreach (cell, clauses) {
+        Expr *limit;
+        if (is_distance_limit(static_cast<Node *>(lfirst(cell)), distance, &limit)) {
+            filter->qual = ExecInitQual(list_delete_ptr(list_copy(clauses), lfirst(cell)), &node->ss.ps);
+            filter->distance_limit = ExecInitExpr(limit, &node->ss.ps);
+            filter->limit_type = exprType(reinterpret_cast<Node *>(limit));
+            return;
+        }
+    }
+}
+
 // Begins the scan descriptor as IndexNext would on the first fetch (it skips that step for a
 // descriptor that exists), so that the index holds its filter before the first row.
 void attach_filter(IndexScanState *node, AttachFilter attach)
@@ -40,7 +93,7 @@ void attach_filter(IndexScanState *node, AttachFilter attach)
     EState *estate = node->ss.ps.state;
     MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
     auto *filter = static_cast<ScanFilter *>(palloc0(sizeof(ScanFilter)));
-    filter->qual = node->ss.ps.qual;
+    init_filter_qual(node, filter);
     filter->context = CreateExprContext(estate);
     filter->slot = table_slot_create(node->ss.ss_currentRelation, &estate->es_tupleTable);
     IndexScanDesc scan = index_beginscan(node->ss.ss_currentRelation, node->iss_RelationDesc,
@@ -97,6 +150,20 @@ bool scan_filter_applies(List *clauses)
     return clauses != NIL && !contain_volatile_functions(qual) && !contain_subplans(qual);
 }
 
+bool scan_filter_distance_limit(ScanFilter *filter, double *limit)
+{
+    if (filter->distance_limit == nullptr)
+        return false;
+    bool is_null;
+    const Datum value = ExecEvalExprSwitchContext(filter->distance_limit, filter->context, &is_null);
+    if (is_null)
+        *limit = -std::numeric_limits<double>::infinity();
+    else
+        *limit = filter->limit_type == FLOAT4OID ? DatumGetFloat4(value) : DatumGetFloat8(value);
+    ResetExprContext(filter->context);
+    return true;
+}
+
 void scan_filter_init()
 {
     previous_executor_start = ExecutorStart_hook;
@@ -106,6 +173,11 @@ void scan_filter_init()
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
                         uint32 count)
 {
+    filter->checks++;
+    if (filter->qual == nullptr) {
+        filter->passes += count > 0 ? 1 : 0;
+        return count > 0;
+    }
     if (filter->fetch == nullptr)
         filter->fetch = table_index_fetch_begin(scan->heapRelation);
     ExprContext *context = filter->context;
@@ -121,7 +193,6 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
         ResetExprContext(context);
         ExecClearTuple(filter->slot);
     }
-    filter->checks++;
     filter->passes += passed ? 1 : 0;
     return passed;
 }
@@ -132,7 +203,7 @@ bool scan_filter_can_rank_all(Relation index)
 }
 
 void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
-                          int dim, RankedRow **rows, uint32 *count)
+                          int dim, float distance_limit, RankedRow **rows, uint32 *count)
 {
     const AttrNumber column = scan->indexRelation->rd_index->indkey.values[0];
     ExprContext *context = filter->context;
@@ -146,7 +217,7 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
         CHECK_FOR_INTERRUPTS();
         context->ecxt_scantuple = slot;
         MemoryContext old = MemoryContextSwitchTo(context->ecxt_per_tuple_memory);
-        bool keep = ExecQual(filter->qual, context);
+        bool keep = filter->qual == nullptr || ExecQual(filter->qual, context);
         if (keep) {
             bool is_null;
             const Datum value = slot_getattr(slot, column, &is_null);
@@ -159,13 +230,14 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
         }
         MemoryContextSwitchTo(old);
         ResetExprContext(context);
-        if (!keep)
+        const float distance = keep ? metric_distance(metric, query, vector, dim) : 0.0f;
+        if (!keep || !(distance <= distance_limit))
             continue;
         if (*count == capacity) {
             capacity *= 2;
             *rows = static_cast<RankedRow *>(repalloc_huge(*rows, sizeof(RankedRow) * capacity));
         }
-        (*rows)[(*count)++] = RankedRow{metric_distance(metric, query, vector, dim), slot->tts_tid};
+        (*rows)[(*count)++] = RankedRow{distance, slot->tts_tid};
     }
     table_endscan(table_scan);
     ExecClearTuple(slot);

@@ -25,13 +25,23 @@ extern "C" {
 namespace ann::pg {
 
 struct ScanFilter {
-    ExprState *qual;
+    ExprState *qual;             // null when a distance limit was all of the qual
+    ExprState *distance_limit;   // the bound on the distance the scan orders by, or null
+    Oid limit_type;              // float8 or float4
     ExprContext *context;        // the query's parameters, its own per-row memory
     TupleTableSlot *slot;        // the table row being checked
     IndexFetchTableData *fetch;  // opened on first use, closed by scan_filter_end
     uint64 checks;               // scan_filter_passes calls since the access method reset them
     uint64 passes;               // of which true
 };
+
+// The scan's WHERE clause may bound the distance it is ordered by (`ORDER BY v <-> $1` with
+// `v <-> $1 < $2`, or `$2 > v <-> $1`); the access method then stops where nothing can pass.
+// That clause is kept out of `qual`, so a row is not fetched only to test it. The limit is
+// in the ordering operator's units; false when there is none. A NULL limit passes nothing
+// (-infinity); whether the clause is < or <= the access method need not know, since the
+// executor tests the clause on every row it gets.
+bool scan_filter_distance_limit(ScanFilter *filter, double *limit);
 
 // A table row and its distance to the query, in the index's metric.
 struct RankedRow {
@@ -49,7 +59,7 @@ void scan_filter_init();
 bool scan_filter_applies(List *clauses);
 
 // True when any of the `count` heap rows, as the scan's snapshot sees it, satisfies the
-// filter.
+// filter (the distance limit aside, which the access method tests).
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
                         uint32 count);
 
@@ -58,13 +68,14 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
 // predicate out of the scan's qual, so rows outside the index would pass).
 bool scan_filter_can_rank_all(Relation index);
 
-// The exact answer: every row of the table that passes the filter and that the index would
-// hold (a non-NULL vector, non-zero under cosine), with its distance to `query` (normalised
-// as the index normalises), nearest first, in *rows (palloc'd). For a filter so selective
+// The exact answer: every row of the table that passes the filter, lies within
+// `distance_limit` (in the index's metric) and that the index would hold (a non-NULL vector,
+// non-zero under cosine), with its distance to `query` (normalised as the index normalises),
+// nearest first, in *rows (palloc'd). For a filter so selective
 // that walking the graph to its rows would cost more than reading the whole table; only
 // where scan_filter_can_rank_all.
 void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
-                          int dim, RankedRow **rows, uint32 *count);
+                          int dim, float distance_limit, RankedRow **rows, uint32 *count);
 
 // Releases the table fetch state; the access method calls it from amendscan.
 void scan_filter_end(ScanFilter *filter);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -157,13 +158,23 @@ TEST(ScanSearchState, ResumedSearchHandsOutEveryNodeOnceInBatchesOfEf)
     spill.release();
 }
 
-TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
+// A complete graph on points of a line and a filter passing one node in seven: an
+// unfiltered search, then filtered batches of kWidth until one comes back empty. Checks what
+// must hold for any distance limit: each batch is exactly the next nearest passing nodes
+// within the limit, and none comes twice or lies beyond the limit.
+struct FilteredBatches {
+    std::size_t passing_within_limit = 0;
+    std::size_t returned = 0;
+    std::size_t popped_beyond_limit = 0;
+    std::uint64_t visits = 0;
+};
+
+constexpr std::uint32_t kFilteredEf = 8;
+
+FilteredBatches run_filtered_batches(float distance_limit)
 {
-    // A complete graph on points of a line, a filter passing one node in seven: after the
-    // unfiltered search, each filtered batch must be exactly the next kWidth nearest passing
-    // nodes, and the batches together every passing node once.
     constexpr std::uint64_t kCount = 300;
-    constexpr std::uint32_t kEf = 8;
+    constexpr std::uint32_t kEf = kFilteredEf;
     constexpr std::uint32_t kWidth = 5;
     std::mt19937 random(11);
     std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
@@ -175,7 +186,7 @@ TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
     auto passes = [](std::uint64_t id) { return id % 7 == 3; };
     std::vector<float> passing_sorted;
     for (std::uint64_t id = 0; id < kCount; ++id) {
-        if (passes(id))
+        if (passes(id) && distance(id) <= distance_limit)
             passing_sorted.push_back(distance(id));
     }
     std::sort(passing_sorted.begin(), passing_sorted.end());
@@ -184,10 +195,10 @@ TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
     SpillHeap<std::uint64_t> frontier;
     ScanFilteredSearch filtered;
     frontier.init(system_memory_hooks());
-    ASSERT_EQ(search.init(system_memory_hooks(), kEf, 64), HnswStatus::ok);
-    ASSERT_EQ(filtered.init(system_memory_hooks(), kWidth), HnswStatus::ok);
+    EXPECT_EQ(search.init(system_memory_hooks(), kEf, 64), HnswStatus::ok);
+    EXPECT_EQ(filtered.init(system_memory_hooks(), kWidth), HnswStatus::ok);
     search.spill_into(&frontier);
-    ASSERT_EQ(search.start(0, distance(0), 0, kEf), HnswStatus::ok);
+    EXPECT_EQ(search.start(0, distance(0), 0, kEf), HnswStatus::ok);
     auto expand = [&](auto &state) {
         for (std::uint64_t next = 0; next < kCount; ++next) {
             if (state.mark_visited(next))
@@ -199,20 +210,25 @@ TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
         expand(search);
 
     filtered.attach(&search, &frontier);
+    if (distance_limit < std::numeric_limits<float>::infinity())
+        filtered.limit_distance(distance_limit, kEf);
     std::vector<bool> returned(kCount, false);
-    std::size_t total = 0;
+    FilteredBatches result;
+    result.passing_within_limit = passing_sorted.size();
     for (int batch = 0;; ++batch) {
-        ASSERT_EQ(filtered.begin_batch(kWidth), HnswStatus::ok);
+        EXPECT_EQ(filtered.begin_batch(kWidth), HnswStatus::ok);
         if (batch == 0) {
             for (std::uint32_t i = 0; i < search.result_count(); ++i) {
-                if (passes(search.result_id(i)))
+                if (filtered.within_limit(search.result_distance(i)) && passes(search.result_id(i)))
                     filtered.accept(search.result_id(i), search.result_distance(i));
             }
         }
         float popped_distance;
         while (filtered.pop(&node, &popped_distance)) {
             EXPECT_EQ(popped_distance, distance(node));
-            if (passes(node))
+            if (popped_distance > distance_limit)
+                ++result.popped_beyond_limit;
+            if (filtered.within_limit(popped_distance) && passes(node))
                 filtered.accept(node, popped_distance);
             expand(filtered);
         }
@@ -220,20 +236,39 @@ TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
             break;
         for (std::uint32_t i = 0; i < filtered.result_count(); ++i) {
             const std::uint64_t id = filtered.result_id(i);
-            ASSERT_TRUE(passes(id));
-            ASSERT_FALSE(returned[id]) << "node " << id << " returned twice";
+            EXPECT_TRUE(passes(id));
+            EXPECT_FALSE(returned[id]) << "node " << id << " returned twice";
             returned[id] = true;
-            ASSERT_LT(total, passing_sorted.size());
-            EXPECT_EQ(filtered.result_distance(i), passing_sorted[total]) << "batch " << batch << ", result " << i;
-            ++total;
+            if (result.returned < passing_sorted.size())
+                EXPECT_EQ(filtered.result_distance(i), passing_sorted[result.returned])
+                    << "batch " << batch << ", result " << i;
+            ++result.returned;
         }
     }
-    EXPECT_EQ(total, passing_sorted.size());
-    EXPECT_EQ(filtered.visits(), kCount);
     EXPECT_TRUE(filtered.frontier_complete());
+    result.visits = filtered.visits();
     filtered.release();
     search.release();
     frontier.release();
+    return result;
+}
+
+TEST(FilteredSearch, BatchesAreTheNextNearestPassingNodesAndNoneComesTwice)
+{
+    const FilteredBatches batches = run_filtered_batches(std::numeric_limits<float>::infinity());
+    EXPECT_EQ(batches.returned, batches.passing_within_limit);
+    EXPECT_EQ(batches.visits, 300u);
+}
+
+TEST(FilteredSearch, DistanceLimitEndsTheBatchesAtTheLimit)
+{
+    // Query -0.4 on [-1, 1]: about a third of the passing nodes lie within 0.3. Beyond it
+    // the search expands a margin of kEf nodes (those the first search ranked there count),
+    // then stops instead of popping the rest of the graph.
+    const FilteredBatches batches = run_filtered_batches(0.3f);
+    EXPECT_GT(batches.passing_within_limit, 5u);
+    EXPECT_EQ(batches.returned, batches.passing_within_limit);
+    EXPECT_LE(batches.popped_beyond_limit, kFilteredEf);
 }
 
 TEST(HashVisitedSet, GrowsAndForgetsOnReset)

@@ -62,6 +62,9 @@ bool ivfflat_insert(Relation index, Datum *values, bool *isnull, ItemPointer hea
 IndexScanDesc ivfflat_begin_scan(Relation index, int nkeys, int norderbys);  // ivfflat_scan.cpp
 void ivfflat_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
 bool ivfflat_get_tuple(IndexScanDesc scan, ScanDirection direction);
+struct ScanFilter;
+// Lets the scan check rows against the WHERE clause itself (scan_filter.hpp).
+void ivfflat_scan_attach_filter(IndexScanDesc scan, ScanFilter *filter);
 void ivfflat_end_scan(IndexScanDesc scan);
 IndexBulkDeleteResult *ivfflat_bulk_delete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,  // ivfflat_vacuum.cpp
                                            IndexBulkDeleteCallback callback, void *callback_state);

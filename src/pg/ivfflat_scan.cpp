@@ -5,6 +5,12 @@
 // it can hand out every row of the probed lists; the ranked rows are held within work_mem,
 // and when there are more, later rows come from further passes over the same lists (see
 // core/ivf_candidates.h).
+//
+// An iterative scan that knows its WHERE clause (scan_filter.hpp) hands out only rows that
+// pass it, and probes more lists: an unfiltered scan ranks the rows of ivfflat.probes lists
+// and returns the nearest, so under a filter that passes a share s of the rows it probes
+// probes / s lists, ranking as many passing rows as an unfiltered scan ranks rows. The scan
+// estimates s from the nearest rows of the first ivfflat.probes lists, checked in order.
 #include "pg/ivfflat.hpp"
 
 #include <algorithm>
@@ -16,6 +22,7 @@
 #include "pg/core_memory.hpp"
 #include "pg/guard.hpp"
 #include "pg/ivfflat_pages.hpp"
+#include "pg/scan_filter.hpp"
 #include "pg/vector.hpp"
 
 extern "C" {
@@ -46,8 +53,18 @@ struct IvfflatScanState {
     int probed_end;    // lists list_order[0 .. probed_end) are probed or being probed
     int probe_limit;   // lists the scan may probe in all
     int batch_begin;   // the lists of the current batch: list_order[batch_begin .. probed_end)
+    int batch_lists;   // lists per batch: ivfflat.probes, more under a filter
     float *page_distances;  // one page's rows
+
+    ScanFilter *filter;    // the scan's WHERE clause, when the executor gave it
+    bool filtering;        // an iterative scan with a filter: hands out passing rows only
+    float distance_limit;  // no row further than this passes the filter
 };
+
+// The pass rate of a filter is estimated from this many passing rows (or from
+// kMaxEstimateChecks rows when fewer pass): enough to tell 10% from 1%.
+constexpr uint64 kEstimatePasses = 10;
+constexpr uint64 kMaxEstimateChecks = 1000;
 
 uint64 encode_tid(const ItemPointerData *tid)
 {
@@ -99,6 +116,7 @@ void rank_lists(IndexScanDesc scan, IvfflatScanState &state)
     const int probes = Min(ivfflat_probes, meta.lists);
     const bool iterative = static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off;
     state.probed_end = probes;
+    state.batch_lists = Max(probes, 1);
     state.probe_limit = iterative ? Min(Max(ivfflat_max_probes, probes), meta.lists) : probes;
 
     auto *ranked = static_cast<RankedList *>(palloc(sizeof(RankedList) * meta.lists));
@@ -194,9 +212,43 @@ bool next_batch(IvfflatScanState &state)
     if (state.probed_end >= state.probe_limit)
         return false;
     state.batch_begin = state.probed_end;
-    state.probed_end = Min(state.probed_end + Max(Min(ivfflat_probes, state.list_count), 1), state.probe_limit);
+    state.probed_end = Min(state.probed_end + state.batch_lists, state.probe_limit);
     state.candidates.restart();
     return true;
+}
+
+bool row_passes(IndexScanDesc scan, IvfflatScanState &state, float distance, const ItemPointerData *heap_tid)
+{
+    return distance <= state.distance_limit && scan_filter_passes(state.filter, scan, heap_tid, 1);
+}
+
+// Checks the nearest rows of the first batch until kEstimatePasses pass, then makes every
+// batch probes / (pass rate) lists wide (within ivfflat.max_probes) and ranks the first
+// batch again. The rows checked here are checked again as they are handed out.
+void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
+{
+    double limit;
+    state.distance_limit = scan_filter_distance_limit(state.filter, &limit)
+                               ? metric_distance_limit(state.metric, limit)
+                               : std::numeric_limits<float>::infinity();
+    uint64 checks = 0;
+    uint64 passes = 0;
+    float distance;
+    uint64 id;
+    while (passes < kEstimatePasses && checks < kMaxEstimateChecks && state.candidates.pop(&distance, &id)) {
+        CHECK_FOR_INTERRUPTS();
+        ItemPointerData heap_tid;
+        decode_tid(id, &heap_tid);
+        checks++;
+        passes += row_passes(scan, state, distance, &heap_tid) ? 1 : 0;
+    }
+    const double pass_rate = checks == 0 ? 1.0 : static_cast<double>(Max(passes, 1)) / static_cast<double>(checks);
+    const double wanted = ceil(static_cast<double>(state.batch_lists) / pass_rate);
+    state.batch_lists = static_cast<int>(Min(wanted, static_cast<double>(state.probe_limit)));
+    state.batch_lists = Max(state.batch_lists, state.probed_end);
+    state.probed_end = state.batch_lists;
+    state.candidates.restart();
+    collect_pass(scan, state);
 }
 
 void start_scan(IndexScanDesc scan, IvfflatScanState &state)
@@ -216,6 +268,10 @@ void start_scan(IndexScanDesc scan, IvfflatScanState &state)
     state.query = prepare_query(scan, state);
     rank_lists(scan, state);
     collect_pass(scan, state);
+    state.filtering = state.filter != nullptr && state.query != nullptr &&
+                      static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off;
+    if (state.filtering)
+        widen_for_filter(scan, state);
 }
 
 IndexScanDesc begin_scan(Relation index, int nkeys, int norderbys)
@@ -243,7 +299,9 @@ void rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int n
     state.probed_end = 0;
     state.probe_limit = 0;
     state.batch_begin = 0;
+    state.batch_lists = 0;
     state.page_distances = nullptr;
+    state.filtering = false;
     MemoryContextReset(state.query_context);
 }
 
@@ -262,14 +320,17 @@ bool get_tuple(IndexScanDesc scan, ScanDirection direction)
     }
     float distance;
     uint64 id;
-    while (!state.candidates.pop(&distance, &id)) {
-        if (!state.candidates.pass_dropped_rows() && !next_batch(state))
-            return false;
-        MemoryContext old = MemoryContextSwitchTo(state.query_context);
-        collect_pass(scan, state);
-        MemoryContextSwitchTo(old);
-    }
-    decode_tid(id, &scan->xs_heaptid);
+    do {
+        while (!state.candidates.pop(&distance, &id)) {
+            if (!state.candidates.pass_dropped_rows() && !next_batch(state))
+                return false;
+            MemoryContext old = MemoryContextSwitchTo(state.query_context);
+            collect_pass(scan, state);
+            MemoryContextSwitchTo(old);
+        }
+        decode_tid(id, &scan->xs_heaptid);
+        CHECK_FOR_INTERRUPTS();
+    } while (state.filtering && !row_passes(scan, state, distance, &scan->xs_heaptid));
     scan->xs_recheck = false;
     scan->xs_recheckorderby = false;
     return true;
@@ -280,12 +341,24 @@ void end_scan(IndexScanDesc scan)
     auto *state = static_cast<IvfflatScanState *>(scan->opaque);
     if (state->candidates_ready)
         state->candidates.release();
+    if (state->filter != nullptr)
+        scan_filter_end(state->filter);
     MemoryContextDelete(state->query_context);
     pfree(state);
     scan->opaque = nullptr;
 }
 
+void attach_filter(IndexScanDesc scan, ScanFilter *filter)
+{
+    static_cast<IvfflatScanState *>(scan->opaque)->filter = filter;
+}
+
 }  // namespace
+
+void ivfflat_scan_attach_filter(IndexScanDesc scan, ScanFilter *filter)
+{
+    guarded_call("ivfflat scan", [&]() { attach_filter(scan, filter); });
+}
 
 IndexScanDesc ivfflat_begin_scan(Relation index, int nkeys, int norderbys)
 {

@@ -5,6 +5,7 @@
 
 #include "pg/guard.hpp"
 #include "pg/hnsw.hpp"
+#include "pg/ivfflat.hpp"
 #include "pg/vector.hpp"
 
 extern "C" {
@@ -34,6 +35,8 @@ AttachFilter filter_taker(Relation index)
 {
     if (index->rd_indam->amgettuple == hnsw_get_tuple)
         return hnsw_scan_attach_filter;
+    if (index->rd_indam->amgettuple == ivfflat_get_tuple)
+        return ivfflat_scan_attach_filter;
     return nullptr;
 }
 

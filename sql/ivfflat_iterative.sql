@@ -30,16 +30,21 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE id IN (SELECT id FROM ivf_exact)
 FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 
 -- The scan sees the filter and hands out only rows that pass it. It estimates the filter's
--- pass rate (here 2%) from the nearest rows of the probed list and ranks probes / 2% lists
--- at a time, as many passing rows as an unfiltered scan ranks rows: here every list, so
--- the answer is exact.
+-- pass rate (here 2%) from the nearest rows of the probed lists and probes
+-- probes * (1 + 2 log10(1 / 2%)) lists a batch: 9 of 40 at probes = 2. That finds all of the
+-- exact 10, where the scan of 2 lists at a time that a volatile filter leaves to the
+-- executor finds 8.
+SET ivfflat.probes = 2;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
 SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
 SELECT array_agg(id) = (SELECT array_agg(id) FROM ivf_exact) AS exact
 FROM (SELECT id FROM ivf_items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SELECT count(*) FILTER (WHERE id IN (SELECT id FROM ivf_exact)) AS exact_rows_found_by_executor_filter
+FROM (SELECT id FROM ivf_items WHERE category = 7 AND random() < 2 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 -- With a bound on the distance as well, fewer rows than the LIMIT: exactly those.
 SELECT count(*) AS rows, array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ivf_exact LIMIT 7) e) AS exact
 FROM (SELECT id FROM ivf_items WHERE category = 7 AND v <-> '[1,1,1]' < 2.5 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SET ivfflat.probes = 1;
 
 -- ivfflat.max_probes bounds it (below ivfflat.probes, probes applies); with every list
 -- allowed, a filter that matches rows far away still gets its rows, and one that matches

@@ -7,10 +7,13 @@
 // core/ivf_candidates.h).
 //
 // An iterative scan that knows its WHERE clause (scan_filter.hpp) hands out only rows that
-// pass it, and probes more lists: an unfiltered scan ranks the rows of ivfflat.probes lists
-// and returns the nearest, so under a filter that passes a share s of the rows it probes
-// probes / s lists, ranking as many passing rows as an unfiltered scan ranks rows. The scan
-// estimates s from the nearest rows of the first ivfflat.probes lists, checked in order.
+// pass it, and probes more lists: the nearest rows that pass a filter with pass rate s lie
+// among the nearest 10 / s rows, further out than an unfiltered scan's nearest 10, in lists
+// further down the order. The scan estimates s from the nearest rows of its first
+// ivfflat.probes lists, checked in order, then probes probes * (1 + 2 log10(1 / s)) lists a
+// batch: 3x under a 10% filter, 5x under 1%. Measured on GloVe-100 (200 lists, probes 10)
+// that keeps recall above the unfiltered scan's, where probes / s lists (everything under 1%)
+// cost up to ten times as much for little more.
 #include "pg/ivfflat.hpp"
 
 #include <algorithm>
@@ -222,9 +225,9 @@ bool row_passes(IndexScanDesc scan, IvfflatScanState &state, float distance, con
     return distance <= state.distance_limit && scan_filter_passes(state.filter, scan, heap_tid, 1);
 }
 
-// Checks the nearest rows of the first batch until kEstimatePasses pass, then makes every
-// batch probes / (pass rate) lists wide (within ivfflat.max_probes) and ranks the first
-// batch again. The rows checked here are checked again as they are handed out.
+// Checks the nearest rows of the first batch until kEstimatePasses pass, then widens every
+// batch for the pass rate (within ivfflat.max_probes) and ranks the first batch again. The
+// rows checked here are checked again as they are handed out.
 void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
 {
     double limit;
@@ -242,8 +245,11 @@ void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
         checks++;
         passes += row_passes(scan, state, distance, &heap_tid) ? 1 : 0;
     }
-    const double pass_rate = checks == 0 ? 1.0 : static_cast<double>(Max(passes, 1)) / static_cast<double>(checks);
-    const double wanted = ceil(static_cast<double>(state.batch_lists) / pass_rate);
+    // Nothing passing near the query (a filter on rows far away): every list at once, or
+    // the first batches would hand out the few rows they hold before the nearer ones.
+    const double pass_rate = checks == 0 ? 1.0 : static_cast<double>(passes) / static_cast<double>(checks);
+    const double wanted = passes == 0 && checks > 0 ? state.probe_limit
+                                                    : ceil(state.batch_lists * (1.0 + 2.0 * log10(1.0 / pass_rate)));
     state.batch_lists = static_cast<int>(Min(wanted, static_cast<double>(state.probe_limit)));
     state.batch_lists = Max(state.batch_lists, state.probed_end);
     state.probed_end = state.batch_lists;

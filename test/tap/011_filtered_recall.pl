@@ -1,8 +1,9 @@
 # Recall of filtered queries (WHERE filter ORDER BY distance LIMIT 10) on real data (12,000
 # GloVe word vectors), measured against the exact filtered answers: hnsw with iterative
 # scans in relaxed and strict order, and ivfflat with its iterative scan, each checking the
-# filter itself. ivfflat probes one list of 60 unfiltered; under a filter it widens that to
-# probes / (pass rate) lists: about 10 under the 10% filter, every list under the 1% one.
+# filter itself. ivfflat probes 10 lists of 60 unfiltered; under a filter it widens that to
+# probes * (1 + 2 log10(1 / pass rate)) lists: 30 under the 10% filter, 50 under the 1% one
+# (a scan that left the filter to the executor measured about 0.9 and 0.7 here).
 # Each query word gets its own filter value, so the filter's parameter changes from one
 # execution of the index scan to the next.
 use strict;
@@ -22,8 +23,8 @@ my %floor = (
 	hnsw_relaxed_1pct    => 0.97,
 	hnsw_strict_10pct    => 0.97,
 	hnsw_strict_1pct     => 0.97,
-	ivfflat_relaxed_10pct => 0.89,
-	ivfflat_relaxed_1pct  => 0.97);
+	ivfflat_relaxed_10pct => 0.98,
+	ivfflat_relaxed_1pct  => 0.98);
 
 # One word in ten, one in a hundred, chosen by the query word.
 my %filter = (
@@ -83,7 +84,7 @@ cmp_ok($off_rows // 0, '<', 5, "hnsw without iterative scan: $off_rows rows per 
 $node->safe_psql('postgres', 'DROP INDEX items_hnsw');
 $node->safe_psql('postgres', 'CREATE INDEX items_ivfflat ON items USING ivfflat (v vector_cosine_ops) WITH (lists = 60)');
 check_filtered('ivfflat', 'relaxed',
-	'SET enable_seqscan = off; SET ivfflat.probes = 1; SET ivfflat.iterative_scan = relaxed_order;');
+	'SET enable_seqscan = off; SET ivfflat.probes = 10; SET ivfflat.iterative_scan = relaxed_order;');
 
 my @problems = server_log_problems($node, $log_start);
 is_deeply(\@problems, [], 'no errors in the server log');

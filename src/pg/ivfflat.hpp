@@ -2,6 +2,8 @@
 // src/pg/ivfflat_*.cpp file implements.
 #pragma once
 
+#include <cmath>
+
 #include "pg/postgres.hpp"
 
 #include "pg/index_metric.hpp"
@@ -36,6 +38,14 @@ extern int ivfflat_probes;
 enum class IvfflatIterativeScan : int { off, relaxed_order };
 extern int ivfflat_iterative_scan;
 extern int ivfflat_max_probes;
+
+// Lists a batch of an iterative scan probes when the scan checks a filter that passes
+// `pass_rate` of the rows, for `probes` lists unfiltered (ivfflat_scan.cpp says why). The
+// scan measures the pass rate, the cost estimate takes the filter's selectivity.
+inline double ivfflat_filtered_probes(double probes, double pass_rate)
+{
+    return probes * (1.0 + 2.0 * std::log10(1.0 / pass_rate));
+}
 
 // Sub-phases reported in pg_stat_progress_create_index (pgvector's numbers and names).
 enum IvfflatBuildPhase : int64 {

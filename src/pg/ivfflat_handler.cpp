@@ -5,11 +5,13 @@
 #include "pg/guard.hpp"
 #include "pg/index_method.hpp"
 #include "pg/opclass_validate.hpp"
+#include "pg/scan_filter.hpp"
 
 extern "C" {
 #include "access/amvalidate.h"
 #include "commands/progress.h"
 #include "optimizer/cost.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
@@ -55,8 +57,8 @@ char *ivfflat_build_phase_name(int64 phase)
     }
 }
 
-// A scan ranks every centre, then every row of the `probes` nearest lists, all before the
-// first row comes out.
+// A scan ranks every centre, then every row of the `probes` nearest lists (more under a
+// filter it checks), all before the first row comes out.
 void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
                            Cost *startup_cost, Cost *total_cost, Selectivity *selectivity,
                            double *correlation, double *index_pages)
@@ -85,7 +87,17 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     index_close(index, NoLock);
 
     const double tuples = Max(path->indexinfo->tuples, 1.0);
-    const double probed_fraction = Min(1.0, static_cast<double>(ivfflat_probes) / lists);
+    const bool iterative = static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off;
+    double probes = ivfflat_probes;
+    // An iterative scan that gets the filter ranks more lists before its first row.
+    RelOptInfo *rel = path->indexinfo->rel;
+    if (iterative && scan_filter_applies(extract_actual_clauses(rel->baserestrictinfo, false))) {
+        // rel->rows is at least 1 (clamp_row_est), so the selectivity is never 0.
+        const double selectivity = Min(1.0, rel->rows / Max(rel->tuples, 1.0));
+        const double probe_limit = Max(ivfflat_max_probes, ivfflat_probes);
+        probes = Min(ivfflat_filtered_probes(probes, selectivity), probe_limit);
+    }
+    const double probed_fraction = Min(1.0, probes / lists);
     costs.numIndexTuples = tuples * probed_fraction + lists;
     genericcostestimate(root, path, loop_count, &costs);
 
@@ -95,7 +107,7 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     // prices a LIMIT by interpolating between startup and total cost at the fraction of
     // rows it needs (LIMIT / selectivity of the table), so pricing the total as every list
     // makes a selective filter cost about the lists it would take, as for hnsw.
-    if (static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off) {
+    if (iterative) {
         GenericCosts all;
         memset(&all, 0, sizeof(all));
         all.numIndexTuples = tuples + lists;

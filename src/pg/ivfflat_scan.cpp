@@ -249,7 +249,7 @@ void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
     // the first batches would hand out the few rows they hold before the nearer ones.
     const double pass_rate = checks == 0 ? 1.0 : static_cast<double>(passes) / static_cast<double>(checks);
     const double wanted = passes == 0 && checks > 0 ? state.probe_limit
-                                                    : ceil(state.batch_lists * (1.0 + 2.0 * log10(1.0 / pass_rate)));
+                                                    : ceil(ivfflat_filtered_probes(state.batch_lists, pass_rate));
     state.batch_lists = static_cast<int>(Min(wanted, static_cast<double>(state.probe_limit)));
     state.batch_lists = Max(state.batch_lists, state.probed_end);
     state.probed_end = state.batch_lists;

@@ -1,7 +1,7 @@
-# Concurrent inserts, deletes and index scans (pgbench, 4 clients) while another client runs
-# VACUUM every second, on a table with two hnsw indexes: no client error, deadlock or
-# server crash, and afterwards every row is found through each index as its own nearest
-# neighbour.
+# Concurrent inserts, deletes and index scans (pgbench, 4 clients; some scans filtered and
+# distance-bounded, checking table rows as they search) while another client runs VACUUM
+# every second, on a table with two hnsw indexes: no client error, deadlock or server crash,
+# and afterwards every row is found through each index as its own nearest neighbour.
 use strict;
 use warnings;
 
@@ -27,6 +27,9 @@ CREATE TABLE t (id bigserial PRIMARY KEY, v vector($dim));
 INSERT INTO t (v) SELECT @{[ random_vector_sql($dim, 'g') ]} FROM generate_series(1, 3000) g;
 CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops) WITH (m = 12, ef_construction = 48);
 CREATE INDEX t_cos ON t USING hnsw (v vector_cosine_ops) WITH (m = 8, ef_construction = 32);
+CREATE TABLE queries (qid int PRIMARY KEY, v vector($dim));
+INSERT INTO queries SELECT g, @{[ random_vector_sql($dim, 'g') ]} FROM generate_series(1, 50) g;
+CREATE FUNCTION query_vector(int) RETURNS vector STABLE LANGUAGE sql AS 'SELECT v FROM queries WHERE qid = \$1';
 ));
 
 my $random_vector = random_vector_sql($dim);
@@ -36,6 +39,10 @@ my %scripts = (
 	  . "DELETE FROM t WHERE id = (SELECT id FROM t WHERE id >= :id ORDER BY id LIMIT 1);\n",
 	'select_l2.sql'  => "SELECT id FROM t ORDER BY v <-> $random_vector LIMIT 10;\n",
 	'select_cos.sql' => "SELECT id FROM t ORDER BY v <=> $random_vector LIMIT 10;\n",
+	'select_filtered.sql' => "\\set qid random(1, 50)\n"
+	  . "SET hnsw.iterative_scan = relaxed_order;\n"
+	  . "SELECT id FROM t WHERE id % 7 = 3 AND v <-> query_vector(:qid) < 2 "
+	  . "ORDER BY v <-> query_vector(:qid) LIMIT 10;\n",
 	'vacuum.sql'     => "VACUUM t;\n\\sleep 1 s\n");
 my %file;
 for my $name (keys %scripts)
@@ -50,6 +57,11 @@ ok(uses_index($node, $settings, "SELECT id FROM t ORDER BY v <-> $random_vector 
 	'the l2 scan of the workload uses t_l2');
 ok(uses_index($node, $settings, "SELECT id FROM t ORDER BY v <=> $random_vector LIMIT 10", 't_cos'),
 	'the cosine scan of the workload uses t_cos');
+ok( uses_index(
+		$node, "$settings SET hnsw.iterative_scan = relaxed_order;",
+		'SELECT id FROM t WHERE id % 7 = 3 AND v <-> query_vector(1) < 2 ORDER BY v <-> query_vector(1) LIMIT 10',
+		't_l2'),
+	'the filtered scan of the workload uses t_l2');
 
 my @connection = ('-h', $node->host, '-p', $node->port, 'postgres');
 local $ENV{PGOPTIONS} = '-c enable_seqscan=off -c hnsw.ef_search=40';
@@ -60,7 +72,8 @@ my $bench = IPC::Run::start(
 		'-f', "$file{'insert.sql'}\@4",
 		'-f', "$file{'delete.sql'}\@2",
 		'-f', "$file{'select_l2.sql'}\@3",
-		'-f', "$file{'select_cos.sql'}\@1", @connection
+		'-f', "$file{'select_cos.sql'}\@1",
+		'-f', "$file{'select_filtered.sql'}\@2", @connection
 	],
 	'>', \$bench_out, '2>', \$bench_err, IPC::Run::timeout($seconds + 120));
 my $vacuum = IPC::Run::start(

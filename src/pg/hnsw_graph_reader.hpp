@@ -45,6 +45,10 @@ public:
     // chunk, so a caller can tell later that the element is still the one read.
     bool read_vector(uint64 id, float *out, ItemPointerData *first_chunk = nullptr);
 
+    // Copies the links of element `id` on `level` to `links` (room for the level's capacity);
+    // returns how many. None if it is no longer an element or has no such level.
+    uint32 read_links(uint64 id, int level, ItemPointerData *links);
+
     // Appends the heap TIDs of element `id` (inline ones, then its overflow chain) to `out`,
     // growing it in CurrentMemoryContext. Returns the new count.
     uint32 read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity);
@@ -71,7 +75,6 @@ private:
     bool locate_vector(Page page, OffsetNumber offset, VectorLocation *location);
     bool read_chunks(ItemPointerData chunk, float *out);
     bool distance_to(const VectorLocation &location, const float *query, float *distance);
-    uint32 read_links(uint64 id, int level, ItemPointerData *links);
 
     Relation index_;
     IndexMetric metric_;

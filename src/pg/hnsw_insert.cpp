@@ -1,8 +1,8 @@
 // Inserting into a built graph (aminsert, and builds past maintenance_work_mem). The new
 // element is found its neighbours by the same paged search a scan runs, written to a page
 // with room (after its vector's chunks, when vectors are chunked), and then linked from each
-// neighbour, pruning full neighbour lists with the core's heuristic. Every page change is
-// one GenericXLog record.
+// neighbour, pruning full neighbour lists with the core's heuristic (and linking again an
+// element such pruning leaves with no way in). Every page change is one GenericXLog record.
 //
 // Concurrency: inserts hold a share lock on the index's entry-point lock (a heavyweight lock
 // on the meta block's number); one that may raise the entry point takes it exclusively. Only
@@ -11,6 +11,7 @@
 #include "pg/hnsw.hpp"
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "core/hnsw_select.h"
@@ -35,6 +36,11 @@ namespace {
 // that changes under us was just rewritten by a concurrent insert, which is rare.
 constexpr int kLinkUpdateAttempts = 3;
 
+// How long a chain of adoptions (adopt_dropped) may grow: an adoption prunes the adopter's
+// list, and the link that drops is checked in turn, though it rarely needs adopting itself.
+// What the chain leaves behind is left to VACUUM's reachability pass.
+constexpr int kAdoptionDepth = 2;
+
 struct Neighbour {
     uint64 id;
     float distance;
@@ -55,6 +61,11 @@ public:
     {
         candidate_vectors_ = static_cast<float *>(palloc(sizeof(float) * dim_ * (meta.ef_construction + 1)));
         selected_ = static_cast<uint32 *>(palloc(sizeof(uint32) * (meta.ef_construction + 1)));
+        const Size link_bytes = sizeof(ItemPointerData) * hnsw_level_capacity(meta.m, 0);
+        dropped_ = static_cast<ItemPointerData *>(palloc(link_bytes));
+        target_links_ = static_cast<ItemPointerData *>(palloc(link_bytes));
+        witness_links_ = static_cast<ItemPointerData *>(palloc(link_bytes));
+        orphan_vector_ = static_cast<float *>(palloc(sizeof(float) * dim_));
     }
 
     void insert(ItemPointer heap_tid, int level);
@@ -70,7 +81,12 @@ private:
     ItemPointerData place_vector_chunks();
     ItemPointerData place_element(int level, ItemPointer heap_tid, Neighbour *const *links,
                                   const uint32 *link_counts);
-    bool link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force);
+    bool link_back(uint64 neighbour, int level, const ItemPointerData &tid, const float *vector, bool force,
+                   ItemPointerData *dropped, int *dropped_count);
+    bool has_in_link(uint64 target, int level, uint64 except, uint64 self);
+    uint64 nearest_adopter(uint64 orphan, int level, uint64 except, uint64 self);
+    void adopt_dropped(uint64 neighbour, int level, uint64 self, const ItemPointerData *dropped, int dropped_count,
+                       int depth);
     void link_from(const Neighbour *neighbours, uint32 count, int level, const ItemPointerData &tid);
 
     Relation index_;
@@ -82,6 +98,10 @@ private:
     const HnswElementLayout layout_;
     float *candidate_vectors_;
     uint32 *selected_;
+    ItemPointerData *dropped_;
+    ItemPointerData *target_links_;
+    ItemPointerData *witness_links_;
+    float *orphan_vector_;
 };
 
 // The heuristic over candidates sorted nearest to `base` first; their vectors are loaded
@@ -256,12 +276,16 @@ ItemPointerData Inserter::place_element(int level, ItemPointer heap_tid, Neighbo
     return tid;
 }
 
-// Makes `neighbour` link to the new element on `level`: into a free slot, or by re-selecting
-// its list from the old links plus the new one when the list is full. The heuristic may
-// leave the new element out; `force` puts it in place of the last choice then, so that an
-// element every neighbour turned down still has a way in. True if the link was made.
-bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid, bool force)
+// Makes `neighbour` link to the element at `tid`, whose vector is `vector`, on `level`: into
+// a free slot, or by re-selecting its list from the old links plus the new one when the list
+// is full. The heuristic may leave the new element out; `force` puts it in place of the last
+// choice then, so that an element every neighbour turned down still has a way in. True if
+// the link was made. The old links a re-selection left out go to `dropped` (room for the
+// level's capacity).
+bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid, const float *vector, bool force,
+                         ItemPointerData *dropped, int *dropped_count)
 {
+    *dropped_count = 0;
     ItemPointerData neighbour_tid;
     hnsw_node_tid(neighbour, &neighbour_tid);
     const BlockNumber block = ItemPointerGetBlockNumber(&neighbour_tid);
@@ -306,7 +330,7 @@ bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
         // Full: rank the old links and the new element by distance to the neighbour, choose
         // with the heuristic, without holding any lock while other pages are read.
         uint32 count = 0;
-        const Neighbour new_element{hnsw_node_id(&tid), metric_distance(metric_, base, vector_, dim_)};
+        const Neighbour new_element{hnsw_node_id(&tid), metric_distance(metric_, base, vector, dim_)};
         candidates[count++] = new_element;
         for (int i = 0; i < capacity; i++) {
             float *scratch = candidate_vectors_;
@@ -350,11 +374,87 @@ bool Inserter::link_back(uint64 neighbour, int level, const ItemPointerData &tid
             }
             GenericXLogFinish(state);
             UnlockReleaseBuffer(buffer);
+            for (int i = 0; i < capacity; i++) {
+                bool kept_link = false;
+                for (uint32 k = 0; k < kept && !kept_link; k++)
+                    kept_link = chosen[k].id == hnsw_node_id(&old_links[i]);
+                if (!kept_link)
+                    dropped[(*dropped_count)++] = old_links[i];
+            }
             return true;
         }
         UnlockReleaseBuffer(buffer);
     }
     return false;
+}
+
+// True when `self` or one of `target`'s own neighbours other than `except` links to `target`
+// on `level`. An element's in-links come nearly always from its own neighbours, the nearest
+// of which usually links back, so this costs a read or two unless `target` lost its last way
+// in (or keeps it only from elements farther away, which is rare).
+bool Inserter::has_in_link(uint64 target, int level, uint64 except, uint64 self)
+{
+    const uint32 count = reader_.read_links(target, level, target_links_);
+    for (uint32 i = 0; i <= count; i++) {
+        const uint64 from = i == 0 ? self : hnsw_node_id(&target_links_[i - 1]);
+        if (from == except || from == target || (i > 0 && from == self))
+            continue;
+        const uint32 links = reader_.read_links(from, level, witness_links_);
+        for (uint32 k = 0; k < links; k++) {
+            if (hnsw_node_id(&witness_links_[k]) == target)
+                return true;
+        }
+    }
+    return false;
+}
+
+// Of `orphan`'s own neighbours on `level` (but `except`) and `self`, the one nearest to
+// `orphan`, whose vector is in orphan_vector_; `orphan` itself when there is none.
+uint64 Inserter::nearest_adopter(uint64 orphan, int level, uint64 except, uint64 self)
+{
+    uint64 nearest = orphan;
+    float nearest_distance = std::numeric_limits<float>::infinity();
+    if (self != orphan) {
+        nearest = self;
+        nearest_distance = metric_distance(metric_, orphan_vector_, vector_, dim_);
+    }
+    const uint32 count = reader_.read_links(orphan, level, target_links_);
+    for (uint32 i = 0; i < count; i++) {
+        const uint64 id = hnsw_node_id(&target_links_[i]);
+        if (id == except || id == orphan || !reader_.read_vector(id, candidate_vectors_))
+            continue;
+        const float distance = metric_distance(metric_, orphan_vector_, candidate_vectors_, dim_);
+        if (distance < nearest_distance) {
+            nearest = id;
+            nearest_distance = distance;
+        }
+    }
+    return nearest;
+}
+
+// `neighbour` made room on `level` for a link by dropping `dropped`, and a dropped link may
+// have been the last way in to an element few others link to, which no search could then
+// find until VACUUM's reachability pass. Such an element is linked again from the element
+// nearest to it among its own neighbours and `self` (the element being linked in): a way in
+// from farther off would be of little use to a search for it, and would hide it from that
+// pass.
+void Inserter::adopt_dropped(uint64 neighbour, int level, uint64 self, const ItemPointerData *dropped,
+                             int dropped_count, int depth)
+{
+    for (int i = 0; i < dropped_count; i++) {
+        const uint64 orphan = hnsw_node_id(&dropped[i]);
+        if (has_in_link(orphan, level, neighbour, self) || !reader_.read_vector(orphan, orphan_vector_))
+            continue;
+        const uint64 adopter = nearest_adopter(orphan, level, neighbour, self);
+        if (adopter == orphan)
+            continue;
+        auto *pruned = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * hnsw_level_capacity(meta_.m, level)));
+        int pruned_count;
+        link_back(adopter, level, dropped[i], orphan_vector_, true, pruned, &pruned_count);
+        if (depth < kAdoptionDepth)
+            adopt_dropped(adopter, level, self, pruned, pruned_count, depth + 1);
+        pfree(pruned);
+    }
 }
 
 void Inserter::insert(ItemPointer heap_tid, int level)
@@ -401,13 +501,17 @@ void Inserter::insert(ItemPointer heap_tid, int level)
 void Inserter::link_from(const Neighbour *neighbours, uint32 count, int level, const ItemPointerData &tid)
 {
     bool linked = false;
+    int dropped_count;
     for (uint32 i = 0; i < count; i++) {
         CHECK_FOR_INTERRUPTS();
-        linked = link_back(neighbours[i].id, level, tid, false) || linked;
+        linked = link_back(neighbours[i].id, level, tid, vector_, false, dropped_, &dropped_count) || linked;
+        adopt_dropped(neighbours[i].id, level, hnsw_node_id(&tid), dropped_, dropped_count, 1);
     }
     // Turned down by every neighbour: the nearest one takes it anyway.
-    if (!linked && count > 0)
-        link_back(neighbours[0].id, level, tid, true);
+    if (!linked && count > 0) {
+        link_back(neighbours[0].id, level, tid, vector_, true, dropped_, &dropped_count);
+        adopt_dropped(neighbours[0].id, level, hnsw_node_id(&tid), dropped_, dropped_count, 1);
+    }
 }
 
 void Inserter::link_in(const ItemPointerData &tid)

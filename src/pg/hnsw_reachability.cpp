@@ -1,10 +1,12 @@
 // VACUUM's reachability repair for hnsw: every element must be reachable on layer 0 from the
-// entry point, or no search can return its rows. Concurrent inserts can break that: an
-// insert that prunes a full neighbour list may drop the last link into some element. The
-// in-memory build checks the same at its end; here the layer-0 graph is read in one
-// sequential pass into memory (links as element indices), walked from the entry point, and
-// every live element the walk misses is linked in again as an insert would link it, after
-// which what it reaches counts as reached too.
+// entry point, or no search can return its rows. Inserts can still break that, rarely: one
+// that prunes a full neighbour list may drop the last link into some element while a
+// concurrent one drops the link it saw as that element's other way in, and an insert follows
+// a chain of such drops only so far (hnsw_insert.cpp). The in-memory build checks the same
+// at its end; here the layer-0 graph is read in one sequential pass into memory (links as
+// element indices), walked from the entry point, and every live element the walk misses is
+// linked in again as an insert would link it, after which what it reaches counts as reached
+// too.
 //
 // Inserts and scans run meanwhile. An element inserted after the pass is not examined (an
 // insert links it in); one examined but linked by someone else in between is only linked

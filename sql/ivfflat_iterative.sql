@@ -45,6 +45,19 @@ FROM (SELECT id FROM ivf_items WHERE category = 7 AND random() < 2 ORDER BY v <-
 SELECT count(*) AS rows, array_agg(id) = (SELECT array_agg(id) FROM (SELECT id FROM ivf_exact LIMIT 7) e) AS exact
 FROM (SELECT id FROM ivf_items WHERE category = 7 AND v <-> '[1,1,1]' < 2.5 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 SET ivfflat.probes = 1;
+-- A bound that not even the nearest row of the nearest list lies within ends the scan
+-- there, where it would otherwise rank all 40 lists (42 pages) and check every row.
+CREATE FUNCTION blocks_read(query text) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' || query INTO plan;
+    RETURN (plan -> 0 -> 'Plan' -> 'Plans' -> 0 ->> 'Shared Hit Blocks')::int
+         + (plan -> 0 -> 'Plan' -> 'Plans' -> 0 ->> 'Shared Read Blocks')::int;
+END $$;
+SELECT count(*) AS rows FROM (SELECT id FROM ivf_items WHERE category = 7 AND v <-> '[1,1,1]' < 0.01 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+SELECT blocks_read('SELECT id FROM ivf_items WHERE category = 7 AND v <-> ''[1,1,1]'' < 0.01 ORDER BY v <-> ''[1,1,1]'' LIMIT 10') < 10
+    AS stops_early;
+DROP FUNCTION blocks_read;
 
 -- ivfflat.max_probes bounds it (below ivfflat.probes, probes applies); with every list
 -- allowed, a filter that matches rows far away still gets its rows, and one that matches

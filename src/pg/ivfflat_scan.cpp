@@ -62,6 +62,7 @@ struct IvfflatScanState {
     ScanFilter *filter;    // the scan's WHERE clause, when the executor gave it
     bool filtering;        // an iterative scan with a filter: hands out passing rows only
     float distance_limit;  // no row further than this passes the filter
+    bool batch_within_limit;  // the current batch ranked a row within distance_limit
 };
 
 // The pass rate of a filter is estimated from this many passing rows (or from
@@ -192,6 +193,7 @@ void collect_pass(IndexScanDesc scan, IvfflatScanState &state)
             const int rows = Min(ivfflat_row_count(page, dim), ivfflat_rows_per_page(dim));
             rank_page(state, ivfflat_row_vector(page, dim, 0), rows, distances);
             for (int row = 0; row < rows; row++) {
+                state.batch_within_limit = state.batch_within_limit || distances[row] <= state.distance_limit;
                 if (!state.candidates.offer(distances[row], encode_tid(ivfflat_row_heap_tid(page, row)))) {
                     out_of_memory = true;
                     break;
@@ -209,11 +211,15 @@ void collect_pass(IndexScanDesc scan, IvfflatScanState &state)
 // An iterative scan whose lists are used up moves on to the next ivfflat.probes nearest
 // lists, as long as ivfflat.max_probes allows. Their rows may rank before rows already
 // handed out (relaxed order); the candidates forget what was handed out, since the new
-// lists hold none of those rows. False when no list is left.
+// lists hold none of those rows. False when no list is left, or when the query bounds the
+// distance and the last batch had no row within the bound: lists further down the order
+// hold rows further away.
 bool next_batch(IvfflatScanState &state)
 {
-    if (state.probed_end >= state.probe_limit)
+    const bool bounded = state.distance_limit < std::numeric_limits<float>::infinity();
+    if (state.probed_end >= state.probe_limit || (bounded && !state.batch_within_limit))
         return false;
+    state.batch_within_limit = false;
     state.batch_begin = state.probed_end;
     state.probed_end = Min(state.probed_end + state.batch_lists, state.probe_limit);
     state.candidates.restart();
@@ -236,14 +242,22 @@ void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
                                : std::numeric_limits<float>::infinity();
     uint64 checks = 0;
     uint64 passes = 0;
+    bool nearest_within_limit = false;
     float distance;
     uint64 id;
     while (passes < kEstimatePasses && checks < kMaxEstimateChecks && state.candidates.pop(&distance, &id)) {
         CHECK_FOR_INTERRUPTS();
         ItemPointerData heap_tid;
         decode_tid(id, &heap_tid);
+        nearest_within_limit = nearest_within_limit || (checks == 0 && distance <= state.distance_limit);
         checks++;
         passes += row_passes(scan, state, distance, &heap_tid) ? 1 : 0;
+    }
+    state.candidates.restart();
+    // Not even the nearest row of the nearest lists lies within the bound: nothing does.
+    if (checks > 0 && !nearest_within_limit) {
+        state.probe_limit = state.probed_end;
+        return;
     }
     // Nothing passing near the query (a filter on rows far away): every list at once, or
     // the first batches would hand out the few rows they hold before the nearer ones.
@@ -253,7 +267,7 @@ void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
     state.batch_lists = static_cast<int>(Min(wanted, static_cast<double>(state.probe_limit)));
     state.batch_lists = Max(state.batch_lists, state.probed_end);
     state.probed_end = state.batch_lists;
-    state.candidates.restart();
+    state.batch_within_limit = false;
     collect_pass(scan, state);
 }
 
@@ -270,6 +284,8 @@ void start_scan(IndexScanDesc scan, IvfflatScanState &state)
         state.candidates_ready = true;
     }
     state.candidates.restart();
+    state.distance_limit = std::numeric_limits<float>::infinity();
+    state.batch_within_limit = false;
     state.page_distances = static_cast<float *>(palloc(sizeof(float) * ivfflat_rows_per_page(meta.dimensions)));
     state.query = prepare_query(scan, state);
     rank_lists(scan, state);

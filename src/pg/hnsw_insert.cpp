@@ -448,7 +448,8 @@ void Inserter::adopt_dropped(uint64 neighbour, int level, uint64 self, const Ite
         const uint64 adopter = nearest_adopter(orphan, level, neighbour, self);
         if (adopter == orphan)
             continue;
-        auto *pruned = static_cast<ItemPointerData *>(palloc(sizeof(ItemPointerData) * hnsw_level_capacity(meta_.m, level)));
+        const Size pruned_bytes = sizeof(ItemPointerData) * hnsw_level_capacity(meta_.m, level);
+        auto *pruned = static_cast<ItemPointerData *>(palloc(pruned_bytes));
         int pruned_count;
         link_back(adopter, level, dropped[i], orphan_vector_, true, pruned, &pruned_count);
         if (depth < kAdoptionDepth)

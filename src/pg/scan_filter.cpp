@@ -52,7 +52,9 @@ bool is_distance_limit(Node *clause, Expr *distance, Expr **limit)
         return false;
     auto *other = static_cast<Expr *>(distance_first ? lsecond(op->args) : linitial(op->args));
     const Oid other_type = exprType(reinterpret_cast<Node *>(other));
-    if ((other_type != FLOAT8OID && other_type != FLOAT4OID) || contain_var_clause(reinterpret_cast<Node *>(other)))
+    if (other_type != FLOAT8OID && other_type != FLOAT4OID)
+        return false;
+    if (contain_var_clause(reinterpret_cast<Node *>(other)))
         return false;
     ListCell *cell;
     foreach (cell, get_op_btree_interpretation(op->opno)) {

@@ -71,9 +71,8 @@ bool scan_filter_can_rank_all(Relation index);
 // The exact answer: every row of the table that passes the filter, lies within
 // `distance_limit` (in the index's metric) and that the index would hold (a non-NULL vector,
 // non-zero under cosine), with its distance to `query` (normalised as the index normalises),
-// nearest first, in *rows (palloc'd). For a filter so selective
-// that walking the graph to its rows would cost more than reading the whole table; only
-// where scan_filter_can_rank_all.
+// nearest first, in *rows (palloc'd). For a filter so selective that walking the graph to
+// its rows would cost more than reading the whole table; only where scan_filter_can_rank_all.
 void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, float distance_limit, RankedRow **rows, uint32 *count);
 

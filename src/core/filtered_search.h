@@ -68,6 +68,7 @@ public:
     }
 
     bool within_limit(float distance) const noexcept { return distance <= distance_limit_; }
+    float distance_limit() const noexcept { return distance_limit_; }
 
     // Starts collecting the next `ef` passing nodes. Fails only if a larger ef cannot be
     // allocated.

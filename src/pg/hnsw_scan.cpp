@@ -59,7 +59,6 @@ struct HnswScanState {
     int m;
     float *query;            // normalised, for resumed searches
     float last_distance;     // of the last element handed out, for strict order
-    float distance_limit;    // no element further than this passes the filter
     ItemPointerData *heap_tids;  // rows of the current batch, nearest element first
     uint32 heap_tid_count;
     uint32 heap_tid_capacity;
@@ -186,8 +185,8 @@ void rank_table(IndexScanDesc scan, HnswScanState &state)
 {
     RankedRow *rows;
     uint32 count;
-    scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions, state.distance_limit,
-                         &rows, &count);
+    scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions,
+                         state.filtered.distance_limit(), &rows, &count);
     if (count > state.heap_tid_capacity) {
         if (state.heap_tids != nullptr)
             pfree(state.heap_tids);
@@ -253,11 +252,8 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         } else {
             state.filtered.attach(&state.search, &state.spill);
             double limit;
-            state.distance_limit = std::numeric_limits<float>::infinity();
-            if (scan_filter_distance_limit(state.filter, &limit)) {
-                state.distance_limit = metric_distance_limit(state.metric, limit);
-                state.filtered.limit_distance(state.distance_limit, ef);
-            }
+            if (scan_filter_distance_limit(state.filter, &limit))
+                state.filtered.limit_distance(metric_distance_limit(state.metric, limit), ef);
             // The pass rate of this search alone decides on the table: a rescan (a nested
             // loop) may bring another filter value.
             state.filter->checks = 0;

@@ -71,14 +71,14 @@ void hnsw_link_element(Relation index, IndexMetric metric, const float *vector, 
 // (hnsw_reachability.cpp, run by VACUUM).
 uint32 hnsw_link_unreachable(Relation index, BufferAccessStrategy strategy);
 
-// Rows checked and passed among the nearest `width` elements to the query of `path`'s ORDER
-// BY, against `clauses` (hnsw_probe.cpp); nothing checked when the planner does not know the
-// query or the filter's values, or the filter could raise an error.
+// Rows checked and passed among the nearest `width` elements of `index` to the query of
+// `path`'s ORDER BY, against `clauses` (hnsw_probe.cpp); nothing checked when the planner
+// does not know the query or the filter's values, or the filter could raise an error.
 struct HnswProbe {
     uint32 checked;
     uint32 passed;
 };
-HnswProbe hnsw_probe_filter(IndexPath *path, List *clauses, int width);
+HnswProbe hnsw_probe_filter(IndexPath *path, Relation index, List *clauses, int width);
 
 // Callbacks, by file.
 IndexBuildResult *hnsw_build(Relation heap, Relation index, IndexInfo *index_info);  // hnsw_build.cpp

@@ -13,7 +13,6 @@ extern "C" {
 #include "commands/progress.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
-#include "optimizer/restrictinfo.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -120,7 +119,6 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
     const double tuples = Max(path->indexinfo->tuples, 1.0);
     Relation index = index_open(path->indexinfo->indexoid, NoLock);
     const int m = hnsw_option_m(index);
-    index_close(index, NoLock);
 
     // genericcostestimate prices every index page as a random read. A graph scan comes back
     // to the same few pages again and again (the upper levels, the hubs), and an index used
@@ -145,23 +143,22 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         const GenericCosts pass = search_cost(tuples);
         const double per_ranked_tuple = pass.indexTotalCost / tuples;
         double elements_per_row = 1.0;
-        RelOptInfo *rel = path->indexinfo->rel;
-        List *clauses = extract_actual_clauses(rel->baserestrictinfo, false);
-        if (scan_filter_applies(clauses)) {
+        double filter_selectivity;
+        List *clauses = scan_filter_planned(path->indexinfo->rel, &filter_selectivity);
+        if (clauses != NIL) {
             const double limit = Max(root->limit_tuples, 1.0);
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
-            const HnswProbe probe = hnsw_probe_filter(path, clauses, hnsw_ef_search);
+            const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
             if (probe.checked > 0) {
-                // rel->rows is at least 1 (clamp_row_est), so the selectivity is never 0.
-                const double selectivity = Min(1.0, rel->rows / Max(rel->tuples, 1.0));
                 const double near_query =
-                    (probe.passed + kProbePriorRows * selectivity) / (probe.checked + kProbePriorRows);
-                elements_per_row *= Min(1.0, selectivity / near_query);
+                    (probe.passed + kProbePriorRows * filter_selectivity) / (probe.checked + kProbePriorRows);
+                elements_per_row *= Min(1.0, filter_selectivity / near_query);
             }
         }
         *total_cost = Max(*startup_cost,
                           per_ranked_tuple * ranked_tuples(tuples, m, tuples) * elements_per_row);
     }
+    index_close(index, NoLock);
     *selectivity = first.indexSelectivity;
     *correlation = 0;
     *index_pages = first.numIndexPages;

@@ -51,7 +51,7 @@ const Vector *known_query(IndexPath *path)
 
 }  // namespace
 
-HnswProbe hnsw_probe_filter(IndexPath *path, List *clauses, int width)
+HnswProbe hnsw_probe_filter(IndexPath *path, Relation index, List *clauses, int width)
 {
     HnswProbe probe{0, 0};
     // Only values known now, and only leakproof functions: a filter that could fail on some
@@ -61,12 +61,9 @@ HnswProbe hnsw_probe_filter(IndexPath *path, List *clauses, int width)
         contain_leaked_vars(reinterpret_cast<Node *>(clauses)) || !ActiveSnapshotSet())
         return probe;
 
-    Relation index = index_open(path->indexinfo->indexoid, NoLock);
     const HnswMeta meta = hnsw_read_meta(index);
-    if (!ItemPointerIsValid(&meta.entry_point) || static_cast<uint32>(query_value->dim) != meta.dimensions) {
-        index_close(index, NoLock);
+    if (!ItemPointerIsValid(&meta.entry_point) || static_cast<uint32>(query_value->dim) != meta.dimensions)
         return probe;
-    }
     const IndexMetric metric = index_metric(index);
     Relation heap = table_open(index->rd_index->indrelid, NoLock);
     EState *estate = CreateExecutorState();
@@ -110,7 +107,6 @@ HnswProbe hnsw_probe_filter(IndexPath *path, List *clauses, int width)
     MemoryContextSwitchTo(old);
     FreeExecutorState(estate);
     table_close(heap, NoLock);
-    index_close(index, NoLock);
     return probe;
 }
 

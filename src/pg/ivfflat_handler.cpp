@@ -11,7 +11,6 @@ extern "C" {
 #include "access/amvalidate.h"
 #include "commands/progress.h"
 #include "optimizer/cost.h"
-#include "optimizer/restrictinfo.h"
 #include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
@@ -90,12 +89,10 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     const bool iterative = static_cast<IvfflatIterativeScan>(ivfflat_iterative_scan) != IvfflatIterativeScan::off;
     double probes = ivfflat_probes;
     // An iterative scan that gets the filter ranks more lists before its first row.
-    RelOptInfo *rel = path->indexinfo->rel;
-    if (iterative && scan_filter_applies(extract_actual_clauses(rel->baserestrictinfo, false))) {
-        // rel->rows is at least 1 (clamp_row_est), so the selectivity is never 0.
-        const double selectivity = Min(1.0, rel->rows / Max(rel->tuples, 1.0));
+    double filter_selectivity;
+    if (iterative && scan_filter_planned(path->indexinfo->rel, &filter_selectivity) != NIL) {
         const double probe_limit = Max(ivfflat_max_probes, ivfflat_probes);
-        probes = Min(ivfflat_filtered_probes(probes, selectivity), probe_limit);
+        probes = Min(ivfflat_filtered_probes(probes, filter_selectivity), probe_limit);
     }
     const double probed_fraction = Min(1.0, probes / lists);
     costs.numIndexTuples = tuples * probed_fraction + lists;

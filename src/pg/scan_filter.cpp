@@ -17,6 +17,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -153,6 +154,13 @@ bool scan_filter_applies(List *clauses)
 {
     Node *qual = reinterpret_cast<Node *>(clauses);
     return clauses != NIL && !contain_volatile_functions(qual) && !contain_subplans(qual);
+}
+
+List *scan_filter_planned(RelOptInfo *rel, double *selectivity)
+{
+    *selectivity = Min(1.0, rel->rows / Max(rel->tuples, 1.0));
+    List *clauses = extract_actual_clauses(rel->baserestrictinfo, false);
+    return scan_filter_applies(clauses) ? clauses : NIL;
 }
 
 bool scan_filter_distance_limit(ScanFilter *filter, double *limit)

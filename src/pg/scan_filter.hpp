@@ -20,6 +20,7 @@ extern "C" {
 #include "access/relscan.h"
 #include "access/tableam.h"
 #include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
 }
 
 namespace ann::pg {
@@ -55,8 +56,13 @@ void scan_filter_init();
 // Whether an index scan with these filter clauses (a list of expressions, as in a plan's
 // qual) gets them as a ScanFilter: there are some, and running them early cannot be
 // observed (no volatile function, which would run more often; no subplan, which belongs to
-// its own node). The cost estimate asks the same question.
+// its own node).
 bool scan_filter_applies(List *clauses);
+
+// For the cost estimates: the clauses of a scan of `rel` that it would get as its filter
+// (NIL when scan_filter_applies says it gets none), and into *selectivity the share of the
+// table's rows they pass (never 0: the planner's row estimate is at least 1).
+List *scan_filter_planned(RelOptInfo *rel, double *selectivity);
 
 // True when any of the `count` heap rows, as the scan's snapshot sees it, satisfies the
 // filter (the distance limit aside, which the access method tests).

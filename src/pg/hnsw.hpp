@@ -44,6 +44,8 @@ extern int hnsw_iterative_scan;
 extern int hnsw_max_scan_tuples;
 // hnsw.scan_mem_multiplier: an iterative scan's memory bound, in multiples of work_mem.
 extern double hnsw_scan_mem_multiplier;
+// hnsw.vector_cache_size: kB of element vectors a session keeps for its scans.
+extern int hnsw_vector_cache_size;
 
 // Sub-phases reported in pg_stat_progress_create_index.
 enum HnswBuildPhase : int64 {

@@ -22,6 +22,7 @@ extern "C" {
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "utils/timestamp.h"
 }
 
 namespace ann::pg {
@@ -511,6 +512,9 @@ HnswMeta empty_meta(Relation index, int dimensions)
     ItemPointerSetInvalid(&meta.entry_point);
     meta.entry_level = -1;
     meta.insert_block = InvalidBlockNumber;
+    meta.freed_generation = 0;
+    if (!pg_strong_random(&meta.build_id, sizeof(meta.build_id)))
+        meta.build_id = static_cast<uint32>(GetCurrentTimestamp()) ^ static_cast<uint32>(MyProcPid);
     return meta;
 }
 

@@ -1,5 +1,7 @@
 #include "pg/hnsw_graph_reader.hpp"
 
+#include <algorithm>
+
 #include "pg/buffer_hints.hpp"
 #include "pg/hnsw.hpp"
 
@@ -149,6 +151,49 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
     }
 }
 
+// Offers the neighbours whose vectors the cache has, the way expand_layer does in the
+// in-memory build: all their vectors start loading, then distances are computed in order.
+// Returns how many are left for the pages, kept in their order at the front of `ids`.
+template <typename SearchLike>
+uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count, const float *query)
+{
+    constexpr uint32 kPrefetchAhead = 2;
+    const float *slots[2 * kHnswMaxM];
+    uint64 slot_ids[2 * kHnswMaxM];
+    const Size vector_bytes = sizeof(float) * layout_.dimensions();
+    auto prefetch = [&](const float *vector) {
+        const char *line = reinterpret_cast<const char *>(vector);
+        for (Size offset = 0; offset < vector_bytes; offset += 64)
+            __builtin_prefetch(line + offset);
+    };
+    uint32 cached = 0;
+    uint32 missing = 0;
+    for (uint32 i = 0; i < count; i++) {
+        const float *slot = hnsw_cached_slot(cache_, ids[i]);
+        if (slot == nullptr) {
+            ids[missing++] = ids[i];
+            continue;
+        }
+        if (cached < kPrefetchAhead)
+            prefetch(slot);
+        else
+            __builtin_prefetch(slot);
+        slots[cached] = slot;
+        slot_ids[cached++] = ids[i];
+    }
+    for (uint32 i = 0; i < cached; i++) {
+        if (i + kPrefetchAhead < cached)
+            prefetch(slots[i + kPrefetchAhead]);
+        if (hnsw_cached_vector_present(slots[i]))
+            state.offer(slot_ids[i], metric_distance(metric_, query, slots[i], layout_.dimensions()));
+        else
+            ids[missing++] = slot_ids[i];
+    }
+    if (missing > 1)
+        std::sort(ids, ids + missing);  // by page again
+    return missing;
+}
+
 template <typename SearchLike>
 void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
 {
@@ -170,6 +215,11 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
             pending[at] = id;
         }
     }
+    // The filter a filtered search checks may run another scan, which may take the cache.
+    if (cache_ != nullptr && cache_->epoch != cache_epoch_)
+        cache_ = nullptr;
+    if (cache_ != nullptr)
+        pending_count = rank_cached(state, pending, pending_count, query);
     prefetch_elements(pending, pending_count);
     for (uint32 i = 0; i < pending_count;) {
         const BlockNumber block = static_cast<BlockNumber>(pending[i] >> 16);
@@ -186,6 +236,8 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
                 chunked[chunked_count++] = location;
             } else if (distance_to(location, query, &distance)) {
                 state.offer(pending[i], distance);
+                if (cache_ != nullptr)
+                    hnsw_cache_vector(cache_, pending[i], location.values, PageGetMaxOffsetNumber(page));
             }
         }
         unlock();
@@ -256,7 +308,8 @@ bool HnswGraphReader::read_vector(uint64 id, float *out, ItemPointerData *first_
     return live && (layout_.vector_inline() || read_chunks(chunk, out));
 }
 
-uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity)
+uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity,
+                                       const float *query, float ranked_distance)
 {
     ItemPointerData tid;
     hnsw_node_tid(id, &tid);
@@ -269,6 +322,12 @@ uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 
         ItemPointerSetInvalid(&tid);
         if (first) {
             HnswElementTuple *element = element_at(page, offset);
+            if (element != nullptr && query != nullptr && layout_.vector_inline()) {
+                // Bitwise: the same kernel on the same values gives the same bits, NaN too.
+                const float distance = metric_distance(metric_, query, layout_.vector(element), layout_.dimensions());
+                if (memcmp(&distance, &ranked_distance, sizeof(float)) != 0)
+                    element = nullptr;
+            }
             if (element != nullptr) {
                 heap_tids = layout_.heap_tids(element);
                 n = element->heap_tid_count;

@@ -7,6 +7,7 @@
 #include "core/filtered_search.h"
 #include "core/hnsw_search.h"
 #include "pg/hnsw_pages.hpp"
+#include "pg/hnsw_vector_cache.hpp"
 #include "pg/index_metric.hpp"
 
 namespace ann::pg {
@@ -21,6 +22,14 @@ public:
     }
 
     const HnswElementLayout &layout() const { return layout_; }
+
+    // Ranks neighbours by the vectors in `cache` where it has them, and keeps there those it
+    // reads from pages (hnsw_vector_cache.hpp), as long as the cache stays at `epoch`.
+    void use_cache(HnswVectorCache *cache, uint64 epoch)
+    {
+        cache_ = cache;
+        cache_epoch_ = epoch;
+    }
 
     // Releases the pin kept between reads. Call before the reader goes out of use.
     void release();
@@ -50,8 +59,11 @@ public:
     uint32 read_links(uint64 id, int level, ItemPointerData *links);
 
     // Appends the heap TIDs of element `id` (inline ones, then its overflow chain) to `out`,
-    // growing it in CurrentMemoryContext. Returns the new count.
-    uint32 read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity);
+    // growing it in CurrentMemoryContext. Returns the new count. With a `query`, none unless
+    // the element's vector on its page is still at `ranked_distance` from it: a vector from
+    // the cache may have left its slot (hnsw_vector_cache.hpp).
+    uint32 read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity,
+                          const float *query = nullptr, float ranked_distance = 0.0f);
 
     // The element at `offset` of a locked page, or null if the slot holds none.
     static HnswElementTuple *element_at(Page page, OffsetNumber offset);
@@ -72,6 +84,8 @@ private:
     Page pin_and_lock(BlockNumber block);
     void unlock();
     void prefetch_elements(const uint64 *ids, uint32 count);
+    template <typename SearchLike>
+    uint32 rank_cached(SearchLike &state, uint64 *ids, uint32 count, const float *query);
     bool locate_vector(Page page, OffsetNumber offset, VectorLocation *location);
     bool read_chunks(ItemPointerData chunk, float *out);
     bool distance_to(const VectorLocation &location, const float *query, float *distance);
@@ -80,6 +94,8 @@ private:
     IndexMetric metric_;
     HnswElementLayout layout_;
     float *chunked_vector_ = nullptr;  // a chunked vector being ranked
+    HnswVectorCache *cache_ = nullptr;
+    uint64 cache_epoch_ = 0;
     Buffer pinned_ = InvalidBuffer;
 };
 

@@ -28,6 +28,7 @@ int hnsw_ef_search = kHnswDefaultEfSearch;
 int hnsw_iterative_scan = static_cast<int>(HnswIterativeScan::off);
 int hnsw_max_scan_tuples = 20000;
 double hnsw_scan_mem_multiplier = 1.0;
+int hnsw_vector_cache_size = 128 * 1024;
 
 namespace {
 
@@ -219,6 +220,10 @@ void hnsw_init()
     DefineCustomRealVariable("hnsw.scan_mem_multiplier", "Memory of an iterative hnsw scan, in multiples of work_mem",
                              "The scan ends when its visited set and candidates outgrow this.",
                              &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("hnsw.vector_cache_size", "Memory a session keeps hnsw element vectors in for its scans",
+                            "Scans rank neighbours from this copy instead of the index pages; 0 turns it off.",
+                            &hnsw_vector_cache_size, 128 * 1024, 0, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB,
+                            nullptr, nullptr, nullptr);
     reserve_settings_prefix("hnsw");
 }
 

@@ -83,6 +83,13 @@ struct HnswMetaData {
     int16 entry_level;            // -1 while the index is empty
     uint16 vector_storage;        // HnswVectorStorage; set with the dimensions
     BlockNumber insert_block;     // the last element page, where inserts look for room first
+    // Moves on each time VACUUM frees elements, whose slots inserts may then reuse for other
+    // vectors (see hnsw_vector_cache.hpp). Indexes made before it read 0 here: the page was
+    // zeroed, and the field lay beyond pd_lower until first moved.
+    uint32 freed_generation;
+    // Random, drawn by each build: a TRUNCATE in the transaction that created the relation
+    // rebuilds the index in place, where nothing else tells its pages apart from the old ones.
+    uint32 build_id;
 };
 
 inline HnswMetaData *hnsw_meta_data(Page page)

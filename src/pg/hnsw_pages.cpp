@@ -56,11 +56,22 @@ HnswMeta hnsw_read_meta(Relation index)
     meta.entry_point = data->entry_point;
     meta.entry_level = data->entry_level;
     meta.insert_block = data->insert_block;
+    meta.freed_generation = data->freed_generation;
+    meta.build_id = data->build_id;
     UnlockReleaseBuffer(buffer);
     return meta;
 }
 
 namespace {
+
+// Covering the meta data with pd_lower keeps it in full-page images, and in the deltas of
+// GenericXLog, which leaves out the hole between pd_lower and pd_upper.
+void cover_meta_data(Page page)
+{
+    const HnswMetaData *data = hnsw_meta_data(page);
+    reinterpret_cast<PageHeader>(page)->pd_lower =
+        reinterpret_cast<const char *>(data + 1) - reinterpret_cast<const char *>(page);
+}
 
 void fill_meta_page(Page page, const HnswMeta &meta)
 {
@@ -75,9 +86,9 @@ void fill_meta_page(Page page, const HnswMeta &meta)
     data->entry_level = static_cast<int16>(meta.entry_level);
     data->vector_storage = hnsw_vector_storage(meta.dimensions, meta.m);
     data->insert_block = meta.insert_block;
-    // Covering the meta data with pd_lower keeps it in full-page images.
-    reinterpret_cast<PageHeader>(page)->pd_lower =
-        reinterpret_cast<char *>(data + 1) - reinterpret_cast<char *>(page);
+    data->freed_generation = meta.freed_generation;
+    data->build_id = meta.build_id;
+    cover_meta_data(page);
 }
 
 }  // namespace
@@ -134,6 +145,19 @@ uint32 hnsw_update_meta(Relation index, uint32 dimensions, const ItemPointerData
     }
     UnlockReleaseBuffer(buffer);
     return stored_dimensions;
+}
+
+void hnsw_advance_freed_generation(Relation index)
+{
+    Buffer buffer = ReadBuffer(index, kHnswMetaBlock);
+    LockBuffer(buffer, BUFFER_LOCK_EXCLUSIVE);
+    hnsw_check_page(index, BufferGetPage(buffer), kHnswMetaBlock);
+    GenericXLogState *state = GenericXLogStart(index);
+    Page page = GenericXLogRegisterBuffer(state, buffer, 0);
+    hnsw_meta_data(page)->freed_generation++;
+    cover_meta_data(page);
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(buffer);
 }
 
 }  // namespace ann::pg

@@ -19,6 +19,8 @@ struct HnswMeta {
     ItemPointerData entry_point;
     int entry_level;  // -1: empty graph
     BlockNumber insert_block;
+    uint32 freed_generation;
+    uint32 build_id;
 
     HnswElementLayout layout() const { return HnswElementLayout::for_index(static_cast<int>(dimensions), m); }
 };
@@ -43,6 +45,9 @@ void hnsw_create_meta_page(Relation index, ForkNumber fork, const HnswMeta &meta
 // stored.
 uint32 hnsw_update_meta(Relation index, uint32 dimensions, const ItemPointerData *entry_point,
                         int level, bool force_entry, BlockNumber insert_block);
+
+// Moves the meta page's freed generation on, once VACUUM has freed elements.
+void hnsw_advance_freed_generation(Relation index);
 
 // Checks that a page read from an hnsw index is one of ours, else ERROR (index corrupted).
 void hnsw_check_page(Relation index, Page page, BlockNumber block);

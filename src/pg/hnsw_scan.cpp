@@ -59,6 +59,8 @@ struct HnswScanState {
     int m;
     float *query;            // normalised, for resumed searches
     float last_distance;     // of the last element handed out, for strict order
+    HnswVectorCache *cache;  // null when the scan reads vectors from pages only
+    uint64 cache_epoch;
     ItemPointerData *heap_tids;  // rows of the current batch, nearest element first
     uint32 heap_tid_count;
     uint32 heap_tid_capacity;
@@ -89,6 +91,21 @@ void collect_all(IndexScanDesc scan, HnswScanState &state, const HnswMeta &meta)
     reader.release();
 }
 
+// The query a result's distance is checked against when its rows are read: with the vector
+// cache in use, the element's vector may have changed since it was ranked.
+const float *ranked_by(const HnswScanState &state)
+{
+    return state.cache != nullptr ? state.query : nullptr;
+}
+
+HnswGraphReader scan_reader(IndexScanDesc scan, HnswScanState &state)
+{
+    HnswGraphReader reader(scan->indexRelation, state.metric, state.dimensions, state.m);
+    if (state.cache != nullptr)
+        reader.use_cache(state.cache, state.cache_epoch);
+    return reader;
+}
+
 // The rows of the search's current results become the batch to hand out. Under strict
 // order an element nearer than one already handed out is left out.
 template <typename Results>
@@ -97,11 +114,12 @@ void collect_results(HnswScanState &state, const Results &search, HnswGraphReade
     state.heap_tid_count = 0;
     state.next = 0;
     for (uint32 i = 0; i < search.result_count(); i++) {
-        if (state.mode == HnswIterativeScan::strict_order && search.result_distance(i) < state.last_distance)
+        const float distance = search.result_distance(i);
+        if (state.mode == HnswIterativeScan::strict_order && distance < state.last_distance)
             continue;
-        state.last_distance = search.result_distance(i);
-        state.heap_tid_count = reader.read_heap_tids(search.result_id(i), &state.heap_tids,
-                                                     state.heap_tid_count, &state.heap_tid_capacity);
+        state.last_distance = distance;
+        state.heap_tid_count = reader.read_heap_tids(search.result_id(i), &state.heap_tids, state.heap_tid_count,
+                                                     &state.heap_tid_capacity, ranked_by(state), distance);
     }
 }
 
@@ -124,9 +142,11 @@ bool within_budget(const HnswScanState &state)
            memory <= static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier;
 }
 
-bool element_passes(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, uint64 id)
+bool element_passes(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, uint64 id,
+                    float distance)
 {
-    const uint32 count = reader.read_heap_tids(id, &state.check_tids, 0, &state.check_tid_capacity);
+    const uint32 count = reader.read_heap_tids(id, &state.check_tids, 0, &state.check_tid_capacity,
+                                               ranked_by(state), distance);
     return count > 0 && scan_filter_passes(state.filter, scan, state.check_tids, count);
 }
 
@@ -160,7 +180,7 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
         for (uint32 i = 0; i < state.search.result_count(); i++) {
             const uint64 id = state.search.result_id(i);
             const float distance = state.search.result_distance(i);
-            if (filtered.within_limit(distance) && element_passes(scan, state, reader, id))
+            if (filtered.within_limit(distance) && element_passes(scan, state, reader, id, distance))
                 filtered.accept(id, distance);
         }
     }
@@ -172,7 +192,7 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
         if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
             state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
             return BatchEnd::table_is_cheaper;
-        if (filtered.within_limit(distance) && element_passes(scan, state, reader, node))
+        if (filtered.within_limit(distance) && element_passes(scan, state, reader, node, distance))
             filtered.accept(node, distance);
         if (within_budget(state))
             reader.expand(filtered, node, state.query);
@@ -206,6 +226,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
 {
     Relation index = scan->indexRelation;
     const HnswMeta meta = hnsw_read_meta(index);
+    state.cache = nullptr;
     if (!ItemPointerIsValid(&meta.entry_point))
         return;
 
@@ -242,11 +263,14 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
     state.table_fallback = state.filtered_search && scan_filter_can_rank_all(index);
     state.search.spill_into(state.mode != HnswIterativeScan::off ? &state.spill : nullptr);
 
-    HnswGraphReader reader(index, state.metric, meta.dimensions, meta.m);
+    state.dimensions = static_cast<int>(meta.dimensions);
+    state.m = meta.m;
+    state.cache = hnsw_vector_cache(index, meta);
+    if (state.cache != nullptr)
+        state.cache_epoch = state.cache->epoch;
+    HnswGraphReader reader = scan_reader(scan, state);
     if (reader.search(state.search, state.query, ef, 0, meta)) {
         state.resumable = state.mode != HnswIterativeScan::off;
-        state.dimensions = static_cast<int>(meta.dimensions);
-        state.m = meta.m;
         if (!state.filtered_search) {
             collect_results(state, state.search, reader);
         } else {
@@ -275,7 +299,7 @@ bool resume_search(IndexScanDesc scan, HnswScanState &state)
 {
     if (!state.resumable)
         return false;
-    HnswGraphReader reader(scan->indexRelation, state.metric, state.dimensions, state.m);
+    HnswGraphReader reader = scan_reader(scan, state);
     if (state.filtered_search) {
         run_filtered_batch(scan, state, reader, false);
         collect_results(state, state.filtered, reader);

@@ -426,6 +426,7 @@ void Vacuum::free_dead()
 {
     const HnswElementLayout layout = meta_.layout();
     uint32 next = 0;
+    uint32 freed = 0;
     while (next < dead_count_) {
         vacuum_delay_point();
         const BlockNumber block = static_cast<BlockNumber>(dead_[next] >> 16);
@@ -444,6 +445,7 @@ void Vacuum::free_dead()
                 if (!layout.vector_inline())
                     vector_chunks_[chunked_count++] = *layout.vector_chunk(element);
                 PageIndexTupleDeleteNoCompact(page, offset);
+                freed++;
             }
         }
         const Size free_space = PageGetExactFreeSpace(page);
@@ -455,6 +457,10 @@ void Vacuum::free_dead()
             free_chain(vector_chunks_[i]);
         next = end;
     }
+    // After the slots are free: a session that cached a vector before this empties its cache
+    // at its next scan (hnsw_vector_cache.hpp).
+    if (freed > 0)
+        hnsw_advance_freed_generation(index_);
     if (dead_count_ > 0)
         IndexFreeSpaceMapVacuum(index_);
 }

@@ -1,0 +1,61 @@
+-- hnsw: scans rank neighbours by the session's copy of the vectors they read before
+-- (hnsw.vector_cache_size). The copy must never change an answer: not when it is full or
+-- off, not after VACUUM freed elements whose slots new rows then took, and not after an
+-- index was rebuilt in place.
+CREATE TABLE hnsw_cache (id int, v vector(3));
+INSERT INTO hnsw_cache SELECT i, ARRAY[sin(i * 0.7), cos(i * 1.3), sin(i * 2.1)] FROM generate_series(1, 300) i;
+CREATE INDEX hnsw_cache_v ON hnsw_cache USING hnsw (v vector_l2_ops) WITH (m = 4);
+SHOW hnsw.vector_cache_size;
+SET hnsw.vector_cache_size = -1;
+SET hnsw.vector_cache_size = '64kB';
+SHOW hnsw.vector_cache_size;
+RESET hnsw.vector_cache_size;
+CREATE TABLE hnsw_cache_queries (q int, v vector(3));
+INSERT INTO hnsw_cache_queries SELECT q, ARRAY[cos(q * 0.9), sin(q * 1.7), cos(q * 0.4)] FROM generate_series(1, 20) q;
+
+-- Queries whose five nearest rows from the index differ from the exact ones, or come in
+-- another order. With ef_search above the row count every search sees every row.
+CREATE FUNCTION hnsw_cache_wrong_answers() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM hnsw_cache_queries q
+    WHERE ARRAY(SELECT id FROM hnsw_cache ORDER BY v <-> q.v LIMIT 5) IS DISTINCT FROM
+          ARRAY(SELECT id FROM hnsw_cache ORDER BY (v <-> q.v) + 0 LIMIT 5)
+$$;
+SET enable_seqscan = off;
+SET hnsw.ef_search = 400;
+EXPLAIN (COSTS OFF) SELECT id FROM hnsw_cache ORDER BY v <-> '[0,0,0]' LIMIT 5;
+
+-- The first pass fills the copy, the second ranks from it.
+SELECT hnsw_cache_wrong_answers() AS filling, hnsw_cache_wrong_answers() AS cached;
+SET hnsw.vector_cache_size = '20kB';
+SELECT hnsw_cache_wrong_answers() AS cache_too_small;
+SET hnsw.vector_cache_size = 0;
+SELECT hnsw_cache_wrong_answers() AS cache_off;
+RESET hnsw.vector_cache_size;
+SELECT hnsw_cache_wrong_answers() AS cache_back_on;
+
+-- Every element freed, and its slot taken by a row with another vector: the copy the
+-- session holds from before must not be used.
+SELECT pg_relation_size('hnsw_cache_v') AS size_before \gset
+DELETE FROM hnsw_cache;
+VACUUM hnsw_cache;
+INSERT INTO hnsw_cache SELECT 1000 + i, ARRAY[cos(i * 1.1), sin(i * 0.3), cos(i * 2.9)] FROM generate_series(1, 300) i;
+SELECT pg_relation_size('hnsw_cache_v') = :size_before AS slots_reused;
+SELECT hnsw_cache_wrong_answers() AS after_reuse;
+SELECT count(*) AS rows_found FROM hnsw_cache_queries q,
+    LATERAL (SELECT id FROM hnsw_cache ORDER BY v <-> q.v LIMIT 5) s;
+
+-- TRUNCATE in the transaction that created the table rebuilds the index in the same file.
+BEGIN;
+CREATE TABLE hnsw_cache_rebuilt (id int, v vector(2));
+CREATE INDEX ON hnsw_cache_rebuilt USING hnsw (v vector_l2_ops);
+INSERT INTO hnsw_cache_rebuilt SELECT i, ARRAY[i, 0] FROM generate_series(1, 50) i;
+SELECT id FROM hnsw_cache_rebuilt ORDER BY v <-> '[10.3,0]' LIMIT 3;
+TRUNCATE hnsw_cache_rebuilt;
+INSERT INTO hnsw_cache_rebuilt SELECT i, ARRAY[0, 100 - i] FROM generate_series(1, 50) i;
+SELECT id FROM hnsw_cache_rebuilt ORDER BY v <-> '[0,70.4]' LIMIT 3;
+COMMIT;
+
+RESET enable_seqscan;
+RESET hnsw.ef_search;
+DROP TABLE hnsw_cache, hnsw_cache_queries, hnsw_cache_rebuilt;
+DROP FUNCTION hnsw_cache_wrong_answers();

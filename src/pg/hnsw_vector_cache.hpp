@@ -1,0 +1,65 @@
+// A session's copy of the element vectors its index scans have read, page by page, so that
+// ranking a neighbour costs no buffer access: a graph search ranks some 15 neighbours for
+// every element it expands, and pinning and locking a page for each is most of a scan's time.
+//
+// Only vectors are kept: an element's vector never changes while the element exists, whereas
+// its links and rows do, and those are still read from the page. A slot's vector changes
+// only when VACUUM frees the element and an insert reuses the slot. VACUUM then moves the
+// meta page's freed generation on, and a scan that sees it moved starts from an empty cache.
+// A scan that is running meanwhile may still rank by the old vector; it re-ranks every
+// element it hands out from the page it reads the element's rows from, and leaves out one
+// whose distance has changed (HnswGraphReader::read_heap_tids), so the order it returns
+// rows in is always that of their vectors.
+//
+// A vector is kept when a scan first reads it from its page. One index at a time, in memory
+// of its own; hnsw.vector_cache_size bounds it (0 turns it off and frees it). Not used during recovery, where VACUUM's generation arrives only with WAL replay.
+#pragma once
+
+#include <cmath>
+
+#include "pg/hnsw_pages.hpp"
+
+namespace ann::pg {
+
+// The vectors of one page's slots, offsets 1..slots; a slot whose vector was not kept (yet)
+// starts with a NaN, which no stored vector has.
+struct HnswCachedPage {
+    float *vectors;  // slots x dimensions
+    uint32 slots;
+};
+
+struct HnswVectorCache {
+    HnswCachedPage *pages;  // by block; no slots where nothing is kept
+    BlockNumber page_capacity;
+    int dimensions;
+    // Moves on whenever the cache is emptied: a scan that outlives that (another scan of the
+    // session took the cache for another index) must not use it any more.
+    uint64 epoch;
+};
+
+// The cache for scans of `index`, emptied first if it held another index or vectors from
+// before the meta page's last freeing; null when scans should read pages only.
+HnswVectorCache *hnsw_vector_cache(Relation index, const HnswMeta &meta);
+
+// Where the cache keeps the vector of element `id` (block << 16 | offset), or null. The
+// slot may be empty (hnsw_cached_vector_present): reading it is left to the caller, which
+// can prefetch it first.
+inline const float *hnsw_cached_slot(const HnswVectorCache *cache, uint64 id)
+{
+    const BlockNumber block = static_cast<BlockNumber>(id >> 16);
+    const uint32 offset = static_cast<uint32>(id & 0xFFFF);
+    if (block >= cache->page_capacity || offset < FirstOffsetNumber || offset > cache->pages[block].slots)
+        return nullptr;
+    return cache->pages[block].vectors + static_cast<Size>(offset - 1) * cache->dimensions;
+}
+
+inline bool hnsw_cached_vector_present(const float *slot)
+{
+    return !std::isnan(slot[0]);
+}
+
+// Keeps `vector`, just read from element `id` on its share-locked page of `page_slots`
+// slots, if the size bound leaves room.
+void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const float *vector, OffsetNumber page_slots);
+
+}  // namespace ann::pg

@@ -81,6 +81,10 @@ HnswProbe hnsw_probe_filter(IndexPath *path, Relation index, List *clauses, int 
             core::HnswStatus::ok)
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw cost estimate")));
         HnswGraphReader reader(index, metric, static_cast<int>(meta.dimensions), meta.m);
+        // An estimate only: the rows of an element whose vector changed since it was cached
+        // count as any others.
+        if (HnswVectorCache *cache = hnsw_vector_cache(index, meta))
+            reader.use_cache(cache, cache->epoch);
         ItemPointerData *heap_tids = nullptr;
         uint32 capacity = 0;
         if (reader.search(search, query, ef, 0, meta)) {

@@ -1,5 +1,6 @@
 # Concurrent inserts, deletes and index scans (pgbench, 4 clients; some scans filtered and
-# distance-bounded, checking table rows as they search) while another client runs VACUUM
+# distance-bounded, checking table rows as they search; some checking that rows come in
+# distance order) while another client runs VACUUM
 # every second, on a table with two hnsw indexes: no client error, deadlock or server crash,
 # and afterwards every row is found through each index as its own nearest neighbour.
 use strict;
@@ -43,6 +44,13 @@ my %scripts = (
 	  . "SET hnsw.iterative_scan = relaxed_order;\n"
 	  . "SELECT id FROM t WHERE id % 7 = 3 AND v <-> query_vector(:qid) < 2 "
 	  . "ORDER BY v <-> query_vector(:qid) LIMIT 10;\n",
+	# Rows out of distance order fail the transaction (division by zero). Scans rank from
+	# their session's vector copy, whose vectors VACUUM and inserts may make stale.
+	'select_ordered.sql' => "\\set qid random(1, 50)\n"
+	  . "SET hnsw.iterative_scan = strict_order;\n"
+	  . "SELECT 1 / min(CASE WHEN d >= before - 1e-6 THEN 1 ELSE 0 END) FROM "
+	  . "(SELECT d, lag(d, 1, '-Infinity') OVER () AS before FROM "
+	  . "(SELECT v <-> query_vector(:qid) AS d FROM t ORDER BY v <-> query_vector(:qid) LIMIT 10) ranked) checked;\n",
 	'vacuum.sql'     => "VACUUM t;\n\\sleep 1 s\n");
 my %file;
 for my $name (keys %scripts)
@@ -71,7 +79,8 @@ my $bench = IPC::Run::start(
 		'pgbench', '-n', '-c', '4', '-j', '2', '-T', $seconds,
 		'-f', "$file{'insert.sql'}\@4",
 		'-f', "$file{'delete.sql'}\@2",
-		'-f', "$file{'select_l2.sql'}\@3",
+		'-f', "$file{'select_l2.sql'}\@2",
+		'-f', "$file{'select_ordered.sql'}\@2",
 		'-f', "$file{'select_cos.sql'}\@1",
 		'-f', "$file{'select_filtered.sql'}\@2", @connection
 	],

@@ -44,6 +44,24 @@ SELECT hnsw_cache_wrong_answers() AS after_reuse;
 SELECT count(*) AS rows_found FROM hnsw_cache_queries q,
     LATERAL (SELECT id FROM hnsw_cache ORDER BY v <-> q.v LIMIT 5) s;
 
+-- A query over partitions scans one index per partition side by side, each with its cache;
+-- with room for about one, they make room for each other.
+CREATE TABLE hnsw_cache_parts (id int, v vector(3)) PARTITION BY RANGE (id);
+CREATE TABLE hnsw_cache_part1 PARTITION OF hnsw_cache_parts FOR VALUES FROM (0) TO (150);
+CREATE TABLE hnsw_cache_part2 PARTITION OF hnsw_cache_parts FOR VALUES FROM (150) TO (300);
+INSERT INTO hnsw_cache_parts SELECT i, ARRAY[sin(i * 0.7), cos(i * 1.3), sin(i * 2.1)] FROM generate_series(0, 299) i;
+CREATE INDEX ON hnsw_cache_parts USING hnsw (v vector_l2_ops) WITH (m = 4);
+CREATE FUNCTION hnsw_cache_parts_wrong_answers() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM hnsw_cache_queries q
+    WHERE ARRAY(SELECT id FROM hnsw_cache_parts ORDER BY v <-> q.v LIMIT 5) IS DISTINCT FROM
+          ARRAY(SELECT id FROM hnsw_cache_parts ORDER BY (v <-> q.v) + 0 LIMIT 5)
+$$;
+EXPLAIN (COSTS OFF) SELECT id FROM hnsw_cache_parts ORDER BY v <-> '[0,0,0]' LIMIT 5;
+SELECT hnsw_cache_parts_wrong_answers() AS partitions, hnsw_cache_parts_wrong_answers() AS partitions_cached;
+SET hnsw.vector_cache_size = '24kB';
+SELECT hnsw_cache_parts_wrong_answers() AS partitions_taking_turns;
+RESET hnsw.vector_cache_size;
+
 -- TRUNCATE in the transaction that created the table rebuilds the index in the same file.
 BEGIN;
 CREATE TABLE hnsw_cache_rebuilt (id int, v vector(2));
@@ -57,5 +75,5 @@ COMMIT;
 
 RESET enable_seqscan;
 RESET hnsw.ef_search;
-DROP TABLE hnsw_cache, hnsw_cache_queries, hnsw_cache_rebuilt;
-DROP FUNCTION hnsw_cache_wrong_answers();
+DROP TABLE hnsw_cache, hnsw_cache_queries, hnsw_cache_rebuilt, hnsw_cache_parts;
+DROP FUNCTION hnsw_cache_wrong_answers(), hnsw_cache_parts_wrong_answers();

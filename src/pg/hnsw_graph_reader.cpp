@@ -215,7 +215,7 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
             pending[at] = id;
         }
     }
-    // The filter a filtered search checks may run another scan, which may take the cache.
+    // The filter a filtered search checks may run another scan, which may empty the cache.
     if (cache_ != nullptr && cache_->epoch != cache_epoch_)
         cache_ = nullptr;
     if (cache_ != nullptr)

@@ -14,78 +14,105 @@ namespace ann::pg {
 
 namespace {
 
-// Blocks a cache covers: the block array stays below 8 MB.
+// Blocks a cache covers: the block array stays below 16 MB.
 constexpr BlockNumber kMaxCachedBlocks = 1u << 20;
 
-// What the cache holds, and for which index and freeing of it.
-struct SessionCache {
-    HnswVectorCache cache;
+// Indexes whose vectors a session keeps at once: a query over a partitioned table scans
+// one index per partition side by side, and a cache of one would be emptied by each.
+constexpr int kCachedIndexes = 8;
+
+// What one cache holds, and for which index and freeing of it.
+struct IndexCache {
+    HnswVectorCache cache;  // first: hnsw_cache_vector finds its IndexCache from it
     MemoryContext context;
-    Oid index;
+    Oid index;              // InvalidOid while unused
     RelFileNode node;
     uint32 freed_generation;
     uint32 build_id;
     Size used;
+    uint64 last_used;
 };
 
-SessionCache session;
-
-void empty_cache(Relation index, const HnswMeta &meta)
-{
-    if (session.context == nullptr)
-        session.context = AllocSetContextCreate(TopMemoryContext, "hnsw vector cache", ALLOCSET_DEFAULT_SIZES);
-    else
-        MemoryContextReset(session.context);
-    session.cache.pages = nullptr;
-    session.cache.page_capacity = 0;
-    session.cache.dimensions = static_cast<int>(meta.dimensions);
-    session.cache.epoch++;
-    session.index = RelationGetRelid(index);
-    session.node = index->rd_node;
-    session.freed_generation = meta.freed_generation;
-    session.build_id = meta.build_id;
-    session.used = 0;
-}
+IndexCache caches[kCachedIndexes];
+Size total_used;
+uint64 use_clock;
 
 Size cache_limit()
 {
     return static_cast<Size>(hnsw_vector_cache_size) * 1024;
 }
 
-// Frees the cache, for a smaller hnsw.vector_cache_size. No scan of the session can be
-// using it: that scan's epoch is gone.
-void forget_cache()
+// Frees what `entry` holds. A scan that still refers to it sees its epoch moved on.
+void forget(IndexCache &entry)
 {
-    MemoryContextReset(session.context);
-    session.cache.pages = nullptr;
-    session.cache.page_capacity = 0;
-    session.cache.epoch++;
-    session.index = InvalidOid;
-    session.used = 0;
+    if (entry.context != nullptr)
+        MemoryContextReset(entry.context);
+    entry.cache.pages = nullptr;
+    entry.cache.page_capacity = 0;
+    entry.cache.epoch++;
+    entry.index = InvalidOid;
+    total_used -= entry.used;
+    entry.used = 0;
+}
+
+void assign(IndexCache &entry, Relation index, const HnswMeta &meta)
+{
+    forget(entry);
+    if (entry.context == nullptr)
+        entry.context = AllocSetContextCreate(TopMemoryContext, "hnsw vector cache", ALLOCSET_DEFAULT_SIZES);
+    entry.cache.dimensions = static_cast<int>(meta.dimensions);
+    entry.index = RelationGetRelid(index);
+    entry.node = index->rd_node;
+    entry.freed_generation = meta.freed_generation;
+    entry.build_id = meta.build_id;
+}
+
+// Whether `bytes` more fit the size bound, after freeing the caches of indexes used less
+// recently than `entry`'s if need be.
+bool make_room(const IndexCache &entry, Size bytes)
+{
+    while (total_used + bytes > cache_limit()) {
+        IndexCache *oldest = nullptr;
+        for (IndexCache &other : caches) {
+            if (other.used > 0 && other.last_used < entry.last_used &&
+                (oldest == nullptr || other.last_used < oldest->last_used))
+                oldest = &other;
+        }
+        if (oldest == nullptr)
+            return false;
+        forget(*oldest);
+    }
+    return true;
+}
+
+void account(IndexCache &entry, Size added, Size freed)
+{
+    entry.used += added - freed;
+    total_used += added - freed;
 }
 
 // Makes the block array cover `block`; false when that would pass the size bound.
-bool cover(BlockNumber block)
+bool cover(IndexCache &entry, BlockNumber block)
 {
-    if (block < session.cache.page_capacity)
+    HnswVectorCache &cache = entry.cache;
+    if (block < cache.page_capacity)
         return true;
     if (block >= kMaxCachedBlocks)
         return false;
-    BlockNumber capacity = Max(session.cache.page_capacity, static_cast<BlockNumber>(1024));
+    BlockNumber capacity = Max(cache.page_capacity, static_cast<BlockNumber>(1024));
     while (capacity <= block)
         capacity *= 2;
-    const Size grown = (capacity - session.cache.page_capacity) * sizeof(HnswCachedPage);
-    if (session.used + grown > cache_limit())
+    const Size grown = (capacity - cache.page_capacity) * sizeof(HnswCachedPage);
+    if (!make_room(entry, grown))
         return false;
-    auto *pages = static_cast<HnswCachedPage *>(
-        MemoryContextAllocZero(session.context, sizeof(HnswCachedPage) * capacity));
-    if (session.cache.pages != nullptr) {
-        memcpy(pages, session.cache.pages, sizeof(HnswCachedPage) * session.cache.page_capacity);
-        pfree(session.cache.pages);
+    auto *pages = static_cast<HnswCachedPage *>(MemoryContextAllocZero(entry.context, sizeof(HnswCachedPage) * capacity));
+    if (cache.pages != nullptr) {
+        memcpy(pages, cache.pages, sizeof(HnswCachedPage) * cache.page_capacity);
+        pfree(cache.pages);
     }
-    session.cache.pages = pages;
-    session.cache.page_capacity = capacity;
-    session.used += grown;
+    cache.pages = pages;
+    cache.page_capacity = capacity;
+    account(entry, grown, 0);
     return true;
 }
 
@@ -93,26 +120,37 @@ bool cover(BlockNumber block)
 
 HnswVectorCache *hnsw_vector_cache(Relation index, const HnswMeta &meta)
 {
-    if (session.used > cache_limit())
-        forget_cache();
+    if (total_used > cache_limit()) {
+        for (IndexCache &entry : caches)
+            forget(entry);
+    }
     if (hnsw_vector_cache_size == 0 || RecoveryInProgress() || !meta.layout().vector_inline() ||
         meta.dimensions == 0)
         return nullptr;
-    const bool same = session.context != nullptr && session.index == RelationGetRelid(index) &&
-                      RelFileNodeEquals(session.node, index->rd_node) &&
-                      session.freed_generation == meta.freed_generation && session.build_id == meta.build_id &&
-                      session.cache.dimensions == static_cast<int>(meta.dimensions);
-    if (!same)
-        empty_cache(index, meta);
-    return &session.cache;
+    IndexCache *found = nullptr;
+    IndexCache *oldest = &caches[0];
+    for (IndexCache &entry : caches) {
+        if (entry.index == RelationGetRelid(index) && RelFileNodeEquals(entry.node, index->rd_node))
+            found = &entry;
+        if (entry.last_used < oldest->last_used)
+            oldest = &entry;
+    }
+    if (found == nullptr)
+        assign(*oldest, index, meta);
+    else if (found->freed_generation != meta.freed_generation || found->build_id != meta.build_id ||
+             found->cache.dimensions != static_cast<int>(meta.dimensions))
+        assign(*found, index, meta);
+    IndexCache &entry = found != nullptr ? *found : *oldest;
+    entry.last_used = ++use_clock;
+    return &entry.cache;
 }
 
 void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const float *vector, OffsetNumber page_slots)
 {
-    Assert(cache == &session.cache);
+    IndexCache &entry = *reinterpret_cast<IndexCache *>(cache);
     const BlockNumber block = static_cast<BlockNumber>(id >> 16);
     const uint32 offset = static_cast<uint32>(id & 0xFFFF);
-    if (offset < FirstOffsetNumber || offset > page_slots || !cover(block))
+    if (offset < FirstOffsetNumber || offset > page_slots || !cover(entry, block))
         return;
     HnswCachedPage &cached = cache->pages[block];
     const Size dimensions = static_cast<Size>(cache->dimensions);
@@ -120,9 +158,9 @@ void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const float *vector, O
         // The page has more slots than when its first vector was kept: room for all of them.
         const Size bytes = sizeof(float) * dimensions * page_slots;
         const Size freed = sizeof(float) * dimensions * cached.slots;
-        if (session.used - freed + bytes > cache_limit())
+        if (bytes > freed && !make_room(entry, bytes - freed))
             return;
-        auto *vectors = static_cast<float *>(MemoryContextAlloc(session.context, bytes));
+        auto *vectors = static_cast<float *>(MemoryContextAlloc(entry.context, bytes));
         if (cached.vectors != nullptr) {
             memcpy(vectors, cached.vectors, freed);
             pfree(cached.vectors);
@@ -131,7 +169,7 @@ void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const float *vector, O
             vectors[slot * dimensions] = std::numeric_limits<float>::quiet_NaN();
         cached.vectors = vectors;
         cached.slots = page_slots;
-        session.used += bytes - freed;
+        account(entry, bytes, freed);
     }
     memcpy(cached.vectors + (offset - 1) * dimensions, vector, sizeof(float) * dimensions);
 }

@@ -11,8 +11,9 @@
 // whose distance has changed (HnswGraphReader::read_heap_tids), so the order it returns
 // rows in is always that of their vectors.
 //
-// A vector is kept when a scan first reads it from its page. One index at a time, in memory
-// of its own; hnsw.vector_cache_size bounds it (0 turns it off and frees it). Not used during recovery, where VACUUM's generation arrives only with WAL replay.
+// A vector is kept when a scan first reads it from its page. Up to eight indexes at a time,
+// each in memory of its own; hnsw.vector_cache_size bounds them together (0 turns caching
+// off and frees them), and the index used least recently gives way first. Not used during recovery, where VACUUM's generation arrives only with WAL replay.
 #pragma once
 
 #include <cmath>
@@ -33,12 +34,12 @@ struct HnswVectorCache {
     BlockNumber page_capacity;
     int dimensions;
     // Moves on whenever the cache is emptied: a scan that outlives that (another scan of the
-    // session took the cache for another index) must not use it any more.
+    // session made room, or took the cache for another index) must not use it any more.
     uint64 epoch;
 };
 
-// The cache for scans of `index`, emptied first if it held another index or vectors from
-// before the meta page's last freeing; null when scans should read pages only.
+// The cache for scans of `index`, emptied first if it holds vectors from before the meta
+// page's last freeing; null when scans should read pages only.
 HnswVectorCache *hnsw_vector_cache(Relation index, const HnswMeta &meta);
 
 // Where the cache keeps the vector of element `id` (block << 16 | offset), or null. The

@@ -1,19 +1,22 @@
-// A session's copy of the element vectors its index scans have read, page by page, so that
-// ranking a neighbour costs no buffer access: a graph search ranks some 15 neighbours for
-// every element it expands, and pinning and locking a page for each is most of a scan's time.
+// A session's copy of the element vectors its index scans have read, so that ranking a
+// neighbour costs no buffer access: a graph search ranks some 15 neighbours for every element
+// it expands, and pinning and locking a page for each was most of a scan's time.
 //
 // Only vectors are kept: an element's vector never changes while the element exists, whereas
 // its links and rows do, and those are still read from the page. A slot's vector changes
-// only when VACUUM frees the element and an insert reuses the slot. VACUUM then moves the
-// meta page's freed generation on, and a scan that sees it moved starts from an empty cache.
-// A scan that is running meanwhile may still rank by the old vector; it re-ranks every
-// element it hands out from the page it reads the element's rows from, and leaves out one
-// whose distance has changed (HnswGraphReader::read_heap_tids), so the order it returns
-// rows in is always that of their vectors.
+// only when VACUUM frees the element and an insert reuses the slot, or when the index is
+// rebuilt in the same file. VACUUM then moves the meta page's freed generation on, a build
+// draws a new build id, and a scan that sees either differ starts from an empty cache. A scan
+// that is running meanwhile may still rank by the old vector; it re-ranks every element it
+// hands out from the page it reads the element's rows from, and leaves out one whose distance
+// has changed (HnswGraphReader::read_heap_tids), so the order it returns rows in is always
+// that of their vectors.
 //
 // A vector is kept when a scan first reads it from its page. Up to eight indexes at a time,
 // each in memory of its own; hnsw.vector_cache_size bounds them together (0 turns caching
-// off and frees them), and the index used least recently gives way first. Not used during recovery, where VACUUM's generation arrives only with WAL replay.
+// off and frees them), and the index used least recently gives way first. Not used during
+// recovery, where scans cannot count on seeing the freed generation move before the slots
+// are reused.
 #pragma once
 
 #include <cmath>

@@ -63,6 +63,12 @@ DELETE FROM items WHERE id IN (SELECT unnest(exact_ids('category = 7', 3)));
 SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact
 FROM (SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 
+-- Rows updated out of the category and into it: the scan checks each row's current version.
+UPDATE items SET category = 17 WHERE id IN (SELECT unnest(exact_ids('category = 7', 2)));
+UPDATE items SET category = 7 WHERE id IN (SELECT unnest(exact_ids('category = 6', 2)));
+SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact, count(*) FILTER (WHERE id % 10 = 6) AS moved_in
+FROM (SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+
 -- A filter 6 rows pass, with a budget far too small to reach them through the graph: the
 -- scan sees it passes almost nothing and answers from the table, exactly.
 SET hnsw.max_scan_tuples = 600;

@@ -17,23 +17,24 @@ struct BufferHints {
     BlockNumber capacity;
 };
 
-BufferHints hints;
+BufferHints index_hints;
+BufferHints table_hints;
 
-// Makes hints cover `block` of `index`, forgetting those of another index. False when the
+// Makes `hints` cover `block` of `rel`, forgetting those of another relation. False when the
 // block is beyond what is remembered.
-bool cover(Relation index, BlockNumber block)
+bool cover(BufferHints &hints, Relation rel, BlockNumber block)
 {
     if (block >= kMaxHintedBlocks)
         return false;
-    const bool same_index = hints.buffers != nullptr && RelFileNodeEquals(hints.node, index->rd_node);
-    if (same_index && block < hints.capacity)
+    const bool same_relation = hints.buffers != nullptr && RelFileNodeEquals(hints.node, rel->rd_node);
+    if (same_relation && block < hints.capacity)
         return true;
     BlockNumber capacity = Max(hints.capacity, static_cast<BlockNumber>(1024));
     while (capacity <= block)
         capacity *= 2;
     Buffer *buffers = static_cast<Buffer *>(MemoryContextAlloc(TopMemoryContext, sizeof(Buffer) * capacity));
     BlockNumber kept = 0;
-    if (same_index) {
+    if (same_relation) {
         memcpy(buffers, hints.buffers, sizeof(Buffer) * hints.capacity);
         kept = hints.capacity;
     }
@@ -41,7 +42,7 @@ bool cover(Relation index, BlockNumber block)
         buffers[i] = InvalidBuffer;
     if (hints.buffers != nullptr)
         pfree(hints.buffers);
-    hints.node = index->rd_node;
+    hints.node = rel->rd_node;
     hints.buffers = buffers;
     hints.capacity = capacity;
     return true;
@@ -49,14 +50,15 @@ bool cover(Relation index, BlockNumber block)
 
 }  // namespace
 
-Buffer read_buffer_hinted(Relation index, BlockNumber block)
+Buffer read_buffer_hinted(Relation rel, BlockNumber block, HintedRelation kind)
 {
-    if (RelationUsesLocalBuffers(index) || !cover(index, block))
-        return ReadBuffer(index, block);
+    BufferHints &hints = kind == HintedRelation::index ? index_hints : table_hints;
+    if (RelationUsesLocalBuffers(rel) || !cover(hints, rel, block))
+        return ReadBuffer(rel, block);
     const Buffer recent = hints.buffers[block];
-    if (recent != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, recent))
+    if (recent != InvalidBuffer && ReadRecentBuffer(rel->rd_node, MAIN_FORKNUM, block, recent))
         return recent;
-    const Buffer buffer = ReadBuffer(index, block);
+    const Buffer buffer = ReadBuffer(rel, block);
     hints.buffers[block] = buffer;
     return buffer;
 }
@@ -67,6 +69,7 @@ namespace ann::pg {
 
 Page prefetch_hinted_page(Relation index, BlockNumber block)
 {
+    const BufferHints &hints = index_hints;
     if (hints.buffers == nullptr || block >= hints.capacity || hints.buffers[block] == InvalidBuffer ||
         !RelFileNodeEquals(hints.node, index->rd_node))
         return nullptr;

@@ -6,6 +6,9 @@
 // were visited or its memory passes work_mem * hnsw.scan_mem_multiplier; from then on it
 // hands out the nodes it let go, nearest first, without searching further.
 //
+// Neighbours are ranked by the session's copy of the vectors where it has them
+// (hnsw_vector_cache.hpp); every element handed out is checked against its page.
+//
 // A scan that knows its WHERE clause (scan_filter.hpp) searches on past the first results
 // for the ef_search nearest elements whose rows pass it (core/filtered_search.h), and hands
 // out only those; with an iterative scan, each further batch is the next ef_search passing

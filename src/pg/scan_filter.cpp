@@ -189,8 +189,8 @@ namespace {
 // The version of the row at `tid` that the scan's snapshot sees, into the filter's slot, as
 // heapam_index_fetch_tuple finds it but through the buffer hints, and without its
 // opportunistic pruning of each page it enters: a filtered scan checks rows scattered over
-// the table, one or two per page, and both cost more than the check (a fifth of a 1% filter's
-// scan on GloVe-100). False when no version is visible.
+// the table, one or two per page, and those two steps took more than a tenth of a 1% filter's
+// scan on GloVe-100. False when no version is visible.
 bool fetch_heap_row(ScanFilter *filter, IndexScanDesc scan, ItemPointerData tid)
 {
     Relation heap = scan->heapRelation;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/distance.h"
 #include "pg/buffer_hints.hpp"
 #include "pg/hnsw.hpp"
 
@@ -145,9 +146,7 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
         const Size start = ItemIdGetOffset(&item) + kHnswElementHeaderSize;
         if (start + vector_bytes > BLCKSZ)
             continue;
-        const char *vector = static_cast<const char *>(pages[i]) + start;
-        for (Size line = 0; line < vector_bytes; line += 64)
-            __builtin_prefetch(vector + line);
+        core::prefetch_vector(static_cast<const char *>(pages[i]) + start, vector_bytes);
     }
 }
 
@@ -157,15 +156,9 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
 template <typename SearchLike>
 uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count, const float *query)
 {
-    constexpr uint32 kPrefetchAhead = 2;
     const float *slots[2 * kHnswMaxM];
     uint64 slot_ids[2 * kHnswMaxM];
     const Size vector_bytes = sizeof(float) * layout_.dimensions();
-    auto prefetch = [&](const float *vector) {
-        const char *line = reinterpret_cast<const char *>(vector);
-        for (Size offset = 0; offset < vector_bytes; offset += 64)
-            __builtin_prefetch(line + offset);
-    };
     uint32 cached = 0;
     uint32 missing = 0;
     for (uint32 i = 0; i < count; i++) {
@@ -174,16 +167,16 @@ uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count
             ids[missing++] = ids[i];
             continue;
         }
-        if (cached < kPrefetchAhead)
-            prefetch(slot);
+        if (cached < core::kVectorPrefetchAhead)
+            core::prefetch_vector(slot, vector_bytes);
         else
             __builtin_prefetch(slot);
         slots[cached] = slot;
         slot_ids[cached++] = ids[i];
     }
     for (uint32 i = 0; i < cached; i++) {
-        if (i + kPrefetchAhead < cached)
-            prefetch(slots[i + kPrefetchAhead]);
+        if (i + core::kVectorPrefetchAhead < cached)
+            core::prefetch_vector(slots[i + core::kVectorPrefetchAhead], vector_bytes);
         if (hnsw_cached_vector_present(slots[i]))
             state.offer(slot_ids[i], metric_distance(metric_, query, slots[i], layout_.dimensions()));
         else

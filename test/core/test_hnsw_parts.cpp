@@ -239,9 +239,10 @@ FilteredBatches run_filtered_batches(float distance_limit)
             EXPECT_TRUE(passes(id));
             EXPECT_FALSE(returned[id]) << "node " << id << " returned twice";
             returned[id] = true;
-            if (result.returned < passing_sorted.size())
+            if (result.returned < passing_sorted.size()) {
                 EXPECT_EQ(filtered.result_distance(i), passing_sorted[result.returned])
                     << "batch " << batch << ", result " << i;
+            }
             ++result.returned;
         }
     }

@@ -249,7 +249,8 @@ void widen_for_filter(IndexScanDesc scan, IvfflatScanState &state)
         CHECK_FOR_INTERRUPTS();
         ItemPointerData heap_tid;
         decode_tid(id, &heap_tid);
-        nearest_within_limit = nearest_within_limit || (checks == 0 && distance <= state.distance_limit);
+        if (checks == 0)
+            nearest_within_limit = distance <= state.distance_limit;
         checks++;
         passes += row_passes(scan, state, distance, &heap_tid) ? 1 : 0;
     }

@@ -8,8 +8,8 @@
 # Memory: the plain restore builds with maintenance_work_mem = 16MB, where every graph fits;
 # the custom restore with 1MB, where the larger graphs do not, so their builds insert the
 # remaining rows one by one (the NOTICE says so; the restore sessions log notices to the
-# server log, since pg_restore shows them only with --verbose) and must still give the
-# same answers.
+# server log, since pg_restore shows them only with --verbose): those graphs differ from
+# the source's, so their answers must reach a recall floor against the exact ones instead.
 use strict;
 use warnings;
 
@@ -147,12 +147,42 @@ for my $index (@indexes)
 }
 my $dump_dir = PostgreSQL::Test::Utils::tempdir;
 
+# Fraction of the exact answers' rows that the index answers hold, over all queries: each
+# argument is the queries' "id|distance" lines, the queries separated by "--" lines.
+sub recall
+{
+	my ($answers, $exact) = @_;
+	my @got = split(/\n--\n/, $answers);
+	my @want = split(/\n--\n/, $exact);
+	my ($hits, $total) = (0, 0);
+	for my $i (0 .. $#want)
+	{
+		my %found = map { (split /\|/)[0] => 1 } split(/\n/, $got[$i] // '');
+		for my $row (split(/\n/, $want[$i]))
+		{
+			$total++;
+			$hits++ if $found{ (split /\|/, $row)[0] };
+		}
+	}
+	return $total ? $hits / $total : 0;
+}
+
+# A restore whose graphs were built another way (rows inserted one by one past the memory
+# limit) holds other graphs, whose approximate answers may differ from the source's in a
+# row now and then: for those, the answers through each index must reach a recall floor
+# against the exact answers instead of matching the source's.
 sub compare_with_source
 {
-	my ($db) = @_;
+	my ($db, $other_graphs) = @_;
 	my $restored = snapshot($db);
 	for my $check (sort keys %$source)
 	{
+		if ($other_graphs && $check =~ /^answers through (\S+)$/)
+		{
+			my $exact = $restored->{"exact answers to the $1 queries"};
+			cmp_ok(recall($restored->{$check}, $exact), '>=', 0.9, "$db: $check reach recall 0.9");
+			next;
+		}
 		is($restored->{$check}, $source->{$check}, "$db: $check as in the source database");
 	}
 	my ($invalid, $missing) = index_health($db);
@@ -201,7 +231,7 @@ $node->safe_psql('postgres', 'CREATE DATABASE restored_custom');
 	my $notices = build_notices($log_position);
 	cmp_ok($notices, '>=', 1, "with 1MB, $notices hnsw builds insert the rows that do not fit one by one");
 }
-compare_with_source('restored_custom');
+compare_with_source('restored_custom', 1);
 
 is(join("\n", server_log_problems($node, $log_start)), '', 'no errors or crashes in the server log');
 

@@ -51,3 +51,19 @@ SELECT * FROM ann_index_check('limits_untyped_idx') WHERE item IN ('elements', '
 DROP TABLE limits_untyped;
 -- and longer than the type takes
 SELECT array_fill(1, ARRAY[16001])::vector;
+
+-- components near the float range overflow the squared norms k-means works with: every
+-- row must still get a list, for any number of lists (this used to crash the server)
+CREATE TABLE limits_huge (id int, v vector(2));
+INSERT INTO limits_huge VALUES (1, '[1e20,1e20]'), (2, '[1,1]'), (3, '[-1e20,3e19]'), (4, '[2,2]');
+CREATE INDEX limits_huge_one_list ON limits_huge USING ivfflat (v vector_l2_ops) WITH (lists = 1);
+SET enable_seqscan = off;
+SELECT id FROM limits_huge ORDER BY v <-> '[1,1]' LIMIT 2;
+DROP INDEX limits_huge_one_list;
+CREATE INDEX limits_huge_many_lists ON limits_huge USING ivfflat (v vector_l2_ops) WITH (lists = 3);
+SET ivfflat.probes = 3;
+SELECT id FROM limits_huge ORDER BY v <-> '[1,1]' LIMIT 2;
+SELECT count(*) FROM (SELECT id FROM limits_huge ORDER BY v <-> '[1,1]' LIMIT 10) every_list;
+RESET ivfflat.probes;
+RESET enable_seqscan;
+DROP TABLE limits_huge;

@@ -135,7 +135,8 @@ void Kmeans::update_centre_norm(std::uint32_t j) noexcept
 
 // The nearest and second nearest centre to sample i, skipping `excluded`, from squared
 // distances |x|^2 + |c|^2 - 2 x.c computed in one batched pass of inner products. Returns
-// distances, not squares.
+// distances, not squares. Components near the float range make those infinite or NaN; the
+// first centre considered is then taken, so every sample still gets a real centre.
 void Kmeans::two_nearest(std::uint32_t i, std::uint32_t excluded, Nearest *nearest) noexcept
 {
     const std::uint32_t k = params_.clusters;
@@ -143,19 +144,21 @@ void Kmeans::two_nearest(std::uint32_t i, std::uint32_t excluded, Nearest *neare
     const float norm = sample_norms_[i];
     float best = kInfinity;
     float second = kInfinity;
-    std::uint32_t best_centre = excluded;
+    std::uint32_t best_centre = kUnassigned;
     for (std::uint32_t j = 0; j < k; ++j) {
+        if (j == excluded)
+            continue;
         const float d = norm + centre_norms_[j] - 2.0f * scratch_[j];
-        if (d < second && j != excluded) {
-            if (d < best) {
-                second = best;
-                best = d;
-                best_centre = j;
-            } else {
-                second = d;
-            }
+        if (best_centre == kUnassigned || d < best || (std::isnan(best) && !std::isnan(d))) {
+            second = best;
+            best = d;
+            best_centre = j;
+        } else if (d < second) {
+            second = d;
         }
     }
+    if (best_centre == kUnassigned)
+        best_centre = excluded;  // a single centre, excluded
     nearest->centre = best_centre;
     nearest->distance = std::sqrt(std::max(0.0f, best));
     nearest->second_distance = std::sqrt(std::max(0.0f, second));

@@ -246,10 +246,47 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
     return passed;
 }
 
-bool scan_filter_can_rank_all(Relation index)
+bool scan_filter_can_rank_all(Relation heap, Relation index)
 {
-    return index->rd_index->indkey.values[0] != 0 && RelationGetIndexPredicate(index) == NIL;
+    return heap->rd_tableam == GetHeapamTableAmRoutine() && index->rd_index->indkey.values[0] != 0 &&
+           RelationGetIndexPredicate(index) == NIL;
 }
+
+namespace {
+
+// The root line pointers of one heap page's update chains, by offset, once needed.
+struct PageRoots {
+    BlockNumber block = InvalidBlockNumber;
+    OffsetNumber offsets[MaxHeapTuplesPerPage];
+};
+
+// The TID an index holds for the row version a table scan returned in `slot`. An index entry
+// points at the root of the row's update chain; a version updated in place (HOT) is a
+// heap-only tuple further down the chain, where an index fetch would find nothing.
+ItemPointerData indexed_tid(TupleTableSlot *slot, PageRoots &roots)
+{
+    Assert(TTS_IS_BUFFERTUPLE(slot));
+    auto *buffer_slot = reinterpret_cast<BufferHeapTupleTableSlot *>(slot);
+    ItemPointerData tid = slot->tts_tid;
+    if (!HeapTupleIsHeapOnly(buffer_slot->base.tuple))
+        return tid;
+    const BlockNumber block = ItemPointerGetBlockNumber(&tid);
+    if (roots.block != block) {
+        LockBuffer(buffer_slot->buffer, BUFFER_LOCK_SHARE);
+        heap_get_root_tuples(BufferGetPage(buffer_slot->buffer), roots.offsets);
+        LockBuffer(buffer_slot->buffer, BUFFER_LOCK_UNLOCK);
+        roots.block = block;
+    }
+    // Every visible version lies on a chain: the table scan holds the page's pin, so no
+    // pruning can cut it meanwhile.
+    const OffsetNumber root = roots.offsets[ItemPointerGetOffsetNumber(&tid) - 1];
+    Assert(OffsetNumberIsValid(root));
+    if (OffsetNumberIsValid(root))
+        ItemPointerSetOffsetNumber(&tid, root);
+    return tid;
+}
+
+}  // namespace
 
 void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric metric, const float *query,
                           int dim, float distance_limit, RankedRow **rows, uint32 *count)
@@ -261,6 +298,8 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
     *rows = static_cast<RankedRow *>(palloc(sizeof(RankedRow) * capacity));
     *count = 0;
     float *vector = static_cast<float *>(palloc(sizeof(float) * dim));
+    auto *roots = static_cast<PageRoots *>(palloc(sizeof(PageRoots)));
+    roots->block = InvalidBlockNumber;
     TableScanDesc table_scan = table_beginscan(scan->heapRelation, scan->xs_snapshot, 0, nullptr);
     while (table_scan_getnextslot(table_scan, ForwardScanDirection, slot)) {
         CHECK_FOR_INTERRUPTS();
@@ -286,11 +325,12 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
             capacity *= 2;
             *rows = static_cast<RankedRow *>(repalloc_huge(*rows, sizeof(RankedRow) * capacity));
         }
-        (*rows)[(*count)++] = RankedRow{distance, slot->tts_tid};
+        (*rows)[(*count)++] = RankedRow{distance, indexed_tid(slot, *roots)};
     }
     table_endscan(table_scan);
     ExecClearTuple(slot);
     pfree(vector);
+    pfree(roots);
     std::sort(*rows, *rows + *count, [](const RankedRow &a, const RankedRow &b) {
         return a.distance < b.distance;
     });

@@ -69,10 +69,12 @@ List *scan_filter_planned(RelOptInfo *rel, double *selectivity);
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
                         uint32 count);
 
-// Whether scan_filter_rank_all can stand in for `index`: not for an expression index (no
-// column to read), nor for a partial index (a query that implies its predicate leaves the
-// predicate out of the scan's qual, so rows outside the index would pass).
-bool scan_filter_can_rank_all(Relation index);
+// Whether scan_filter_rank_all can stand in for `index` on `heap`: not for an expression
+// index (no column to read), nor for a partial index (a query that implies its predicate
+// leaves the predicate out of the scan's qual, so rows outside the index would pass), nor
+// for a table other than a heap (the TIDs its scans return need not be those its indexes
+// hold).
+bool scan_filter_can_rank_all(Relation heap, Relation index);
 
 // The exact answer: every row of the table that passes the filter, lies within
 // `distance_limit` (in the index's metric) and that the index would hold (a non-NULL vector,

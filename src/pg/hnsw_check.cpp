@@ -280,6 +280,8 @@ void HnswChecker::check_pages()
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         CHECK_FOR_INTERRUPTS();
         copy_page(block);
+        if (PageIsNew(copy_))
+            continue;  // never set up (see hnsw_check_page); nothing points into it
         check_page_kind(block, kHnswPageElements);
         MemoryContext old = MemoryContextSwitchTo(page_context_);
         links_ = ReferenceList{};

@@ -50,6 +50,10 @@ uint32 hnsw_update_meta(Relation index, uint32 dimensions, const ItemPointerData
 void hnsw_advance_freed_generation(Relation index);
 
 // Checks that a page read from an hnsw index is one of ours, else ERROR (index corrupted).
+// An all-zero page is not, but is no damage either when a walk over every page meets it: a
+// crash after an insert extended the file and before the record that set the page up
+// reached the WAL leaves one, which no link or chain points into. Such walks pass it by
+// (PageIsNew), as btree's do.
 void hnsw_check_page(Relation index, Page page, BlockNumber block);
 
 }  // namespace ann::pg

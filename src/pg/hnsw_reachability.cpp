@@ -87,6 +87,10 @@ bool LayerZeroGraph::load()
         Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, block, RBM_NORMAL, strategy_);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
+        if (PageIsNew(page)) {
+            UnlockReleaseBuffer(buffer);
+            continue;
+        }
         hnsw_check_page(index_, page, block);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {

@@ -81,6 +81,10 @@ void collect_all(IndexScanDesc scan, HnswScanState &state, const HnswMeta &meta)
         Buffer buffer = ReadBuffer(scan->indexRelation, block);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
+        if (PageIsNew(page)) {
+            UnlockReleaseBuffer(buffer);
+            continue;
+        }
         hnsw_check_page(scan->indexRelation, page, block);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         UnlockReleaseBuffer(buffer);

@@ -58,11 +58,13 @@ public:
     void free_dead();
 
 private:
-    Buffer read_locked(BlockNumber block, int mode)
+    // With `may_be_new`, for walks over every page, an all-zero page is returned unchecked.
+    Buffer read_locked(BlockNumber block, int mode, bool may_be_new = false)
     {
         Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, block, RBM_NORMAL, info_->strategy);
         LockBuffer(buffer, mode);
-        hnsw_check_page(index_, BufferGetPage(buffer), block);
+        if (!(may_be_new && PageIsNew(BufferGetPage(buffer))))
+            hnsw_check_page(index_, BufferGetPage(buffer), block);
         return buffer;
     }
     bool is_dead(uint64 id) const
@@ -132,7 +134,11 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
     ItemPointerSetInvalid(&highest_live_);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         vacuum_delay_point();
-        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE);
+        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE, true);
+        if (PageIsNew(BufferGetPage(buffer))) {
+            UnlockReleaseBuffer(buffer);
+            continue;
+        }
         GenericXLogState *state = nullptr;
         Page page = BufferGetPage(buffer);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
@@ -381,8 +387,12 @@ void Vacuum::repair()
     MemoryContext element_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum repair", ALLOCSET_DEFAULT_SIZES);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         vacuum_delay_point();
-        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE);
+        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE, true);
         Page page = BufferGetPage(buffer);
+        if (PageIsNew(page)) {
+            UnlockReleaseBuffer(buffer);
+            continue;
+        }
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         // Live elements of this page that link to a dead one, found under one lock.
         uint64 needs_repair[MaxOffsetNumber];

@@ -31,6 +31,7 @@ struct IvfflatLists {
 void ivfflat_init_page(Page page, uint16 flags);
 
 // Checks that a page read from an ivfflat index is one of ours, else ERROR (index corrupted).
+// A walk over every page passes all-zero pages by instead (see hnsw_check_page).
 void ivfflat_check_page(Relation index, Page page, BlockNumber block);
 
 // Reads block 0; errors if it is not an ivfflat meta page of this format version.

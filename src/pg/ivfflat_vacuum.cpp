@@ -108,8 +108,10 @@ IndexBulkDeleteResult *vacuum_cleanup(IndexVacuumInfo *info, IndexBulkDeleteResu
         Buffer buffer = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buffer);
-        ivfflat_check_page(index, page, block);
-        stats->num_index_tuples += ivfflat_row_count(page, meta.dimensions);
+        if (!PageIsNew(page)) {
+            ivfflat_check_page(index, page, block);
+            stats->num_index_tuples += ivfflat_row_count(page, meta.dimensions);
+        }
         UnlockReleaseBuffer(buffer);
     }
     stats->num_pages = blocks;

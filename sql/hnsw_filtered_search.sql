@@ -35,6 +35,24 @@ SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10;
 SELECT array_agg(id) = exact_ids('category = 7', 10) AS exact
 FROM (SELECT id FROM items WHERE category = 7 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
 
+-- Many more rows than ef_search: each batch hands out the next ef_search passing elements,
+-- and the passing elements a batch found beyond its first ef_search are handed out by a
+-- later one, not lost (here three of them were, before).
+CREATE FUNCTION exact_ids_to(query vector, filter text, lim int) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE result int[];
+BEGIN
+    SET LOCAL enable_indexscan = off;
+    SET LOCAL enable_seqscan = on;
+    EXECUTE format('SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM items WHERE %s
+                    ORDER BY v <-> %L, id LIMIT %s) s', filter, query, lim) INTO result;
+    RETURN result;
+END $$;
+SET hnsw.ef_search = 1;
+SELECT array_agg(id ORDER BY id) = exact_ids_to('[0,0,-5]', 'category < 7', 60) AS same_rows
+FROM (SELECT id FROM items WHERE category < 7 ORDER BY v <-> '[0,0,-5]' LIMIT 60) s;
+SET hnsw.ef_search = 10;
+DROP FUNCTION exact_ids_to;
+
 -- Strict order, and a filter on an expression of several columns.
 SET hnsw.iterative_scan = strict_order;
 SELECT array_agg(id) = exact_ids('category IN (3, 4) AND id > 1000', 10) AS exact

@@ -98,8 +98,15 @@ public:
         return frontier_->pop(id, distance);
     }
 
-    // A node that passes the filter.
-    void accept(Id id, float distance) noexcept { accepted_.insert(id, distance); }
+    // A node that passes the filter. One that a full batch lets go for it returns to the
+    // frontier, so that the next batch finds it again: it was expanded already and would
+    // not be offered a second time.
+    void accept(Id id, float distance) noexcept
+    {
+        accepted_.insert(id, distance, [this](Id let_go, float let_go_distance) noexcept {
+            offer(let_go, let_go_distance);
+        });
+    }
 
     // The driver's expansion loop, as for a SearchState (layer 0 only).
     int level() const noexcept { return 0; }

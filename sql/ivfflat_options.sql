@@ -37,7 +37,16 @@ CREATE TABLE ivf_wide (v vector(2040));
 SELECT ivfflat_error('CREATE INDEX ON ivf_wide USING ivfflat (v vector_l2_ops)');
 CREATE TABLE ivf_widest (v vector(2030));
 SELECT ivfflat_error('CREATE INDEX ON ivf_widest USING ivfflat (v vector_l2_ops) WITH (lists = 1)');
-DROP TABLE ivf_untyped, ivf_wide, ivf_widest;
+-- at the limit exactly, a centre fills a list page (2,037 used to pass the check and fail)
+CREATE TABLE ivf_limit (v vector(2036));
+INSERT INTO ivf_limit SELECT array_fill(i::real, ARRAY[2036])::vector FROM generate_series(1, 3) i;
+SELECT ivfflat_error('CREATE INDEX ON ivf_limit USING ivfflat (v vector_l2_ops) WITH (lists = 2)');
+SET enable_seqscan = off;
+SELECT (v::real[])[1] FROM ivf_limit ORDER BY v <-> array_fill(2.2::real, ARRAY[2036])::vector LIMIT 1;
+RESET enable_seqscan;
+CREATE TABLE ivf_over_limit (v vector(2037));
+SELECT ivfflat_error('CREATE INDEX ON ivf_over_limit USING ivfflat (v vector_l2_ops) WITH (lists = 1)');
+DROP TABLE ivf_untyped, ivf_wide, ivf_widest, ivf_limit, ivf_over_limit;
 
 -- ivfflat.probes
 SHOW ivfflat.probes;

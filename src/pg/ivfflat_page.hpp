@@ -95,9 +95,12 @@ constexpr Size kIvfflatDataSpace = BLCKSZ - SizeOfPageHeaderData - MAXALIGN(size
 constexpr Size kIvfflatMaxListTupleSize =
     BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfflatPageOpaque)) - sizeof(ItemIdData);
 
-// Most dimensions an ivfflat index can store: a centre must fit on a list page.
+// Most dimensions an ivfflat index can store: a centre's list tuple, padded to MAXALIGN as
+// every tuple is, must fit on a list page.
 constexpr int kIvfflatMaxDimensions =
-    static_cast<int>((kIvfflatMaxListTupleSize - offsetof(IvfflatListTuple, centre)) / sizeof(float));
+    static_cast<int>((MAXALIGN_DOWN(kIvfflatMaxListTupleSize) - offsetof(IvfflatListTuple, centre)) / sizeof(float));
+static_assert(MAXALIGN(offsetof(IvfflatListTuple, centre) + sizeof(float) * kIvfflatMaxDimensions) <=
+              kIvfflatMaxListTupleSize);
 
 inline Size ivfflat_row_size(int dim)
 {

@@ -51,6 +51,9 @@ void HnswGraphReader::release()
     if (pinned_ != InvalidBuffer)
         ReleaseBuffer(pinned_);
     pinned_ = InvalidBuffer;
+    if (chunked_vector_ != nullptr)
+        pfree(chunked_vector_);
+    chunked_vector_ = nullptr;
 }
 
 bool HnswGraphReader::locate_vector(Page page, OffsetNumber offset, VectorLocation *location)
@@ -260,22 +263,32 @@ void HnswGraphReader::run(core::ScanSearchState &state, const float *query)
 }
 
 bool HnswGraphReader::search(core::ScanSearchState &state, const float *query, uint32 ef, int wide_level,
-                             const HnswMeta &meta)
+                             const HnswMeta &meta_read)
 {
-    if (!ItemPointerIsValid(&meta.entry_point))
-        return false;
-    const uint64 entry = hnsw_node_id(&meta.entry_point);
-    Page page = pin_and_lock(ItemPointerGetBlockNumber(&meta.entry_point));
-    VectorLocation location;
+    // A scan reads the meta page without holding it: VACUUM may move the entry point and
+    // free the old entry's element before the search gets to it. The meta page then names
+    // the new entry.
+    constexpr int kEntryReads = 3;
+    HnswMeta meta = meta_read;
+    bool found = false;
     float distance = 0.0f;
-    bool found = locate_vector(page, ItemPointerGetOffsetNumber(&meta.entry_point), &location);
-    if (found && location.values != nullptr)
-        distance_to(location, query, &distance);
-    unlock();
-    if (found && location.values == nullptr)
-        found = distance_to(location, query, &distance);
-    if (!found)
-        return false;
+    for (int read = 1; !found; read++) {
+        if (!ItemPointerIsValid(&meta.entry_point))
+            return false;
+        Page page = pin_and_lock(ItemPointerGetBlockNumber(&meta.entry_point));
+        VectorLocation location;
+        found = locate_vector(page, ItemPointerGetOffsetNumber(&meta.entry_point), &location);
+        if (found && location.values != nullptr)
+            distance_to(location, query, &distance);
+        unlock();
+        if (found && location.values == nullptr)
+            found = distance_to(location, query, &distance);
+        if (!found && read == kEntryReads)
+            return false;
+        if (!found)
+            meta = hnsw_read_meta(index_);
+    }
+    const uint64 entry = hnsw_node_id(&meta.entry_point);
     if (state.start(entry, distance, meta.entry_level, Min(wide_level, meta.entry_level), ef) != core::HnswStatus::ok)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw search")));
     run(state, query);
@@ -318,8 +331,14 @@ uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 
             if (element != nullptr && query != nullptr && layout_.vector_inline()) {
                 // Bitwise: the same kernel on the same values gives the same bits, NaN too.
                 const float distance = metric_distance(metric_, query, layout_.vector(element), layout_.dimensions());
-                if (memcmp(&distance, &ranked_distance, sizeof(float)) != 0)
+                if (memcmp(&distance, &ranked_distance, sizeof(float)) != 0) {
+                    // The slot holds another vector than the one ranked. Should the cache
+                    // still hold the old one (VACUUM was cancelled before it moved the
+                    // freed generation on), later scans rank by the page's from now on.
+                    if (cache_ != nullptr && cache_->epoch == cache_epoch_)
+                        hnsw_cache_vector(cache_, id, layout_.vector(element), PageGetMaxOffsetNumber(page));
                     element = nullptr;
+                }
             }
             if (element != nullptr) {
                 heap_tids = layout_.heap_tids(element);

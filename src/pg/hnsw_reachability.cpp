@@ -182,13 +182,19 @@ uint32 hnsw_link_unreachable(Relation index, BufferAccessStrategy strategy)
         const IndexMetric metric = index_metric(index);
         HnswGraphReader reader(index, metric, static_cast<int>(meta.dimensions), meta.m);
         float *vector = static_cast<float *>(palloc(sizeof(float) * meta.dimensions));
+        // Linking an element allocates a search's worth of memory (ef_construction vectors):
+        // freed after each, since a mass DELETE may leave thousands to link.
+        MemoryContext link_context = AllocSetContextCreate(repair_context, "hnsw link element", ALLOCSET_DEFAULT_SIZES);
         for (uint32 element = 0; element < graph.count(); element++) {
             vacuum_delay_point();
             if (graph.reached(element) || !graph.live(element) || !reader.read_vector(graph.id(element), vector))
                 continue;
             ItemPointerData tid;
             hnsw_node_tid(graph.id(element), &tid);
+            MemoryContextSwitchTo(link_context);
             hnsw_link_element(index, metric, vector, &tid);
+            MemoryContextSwitchTo(repair_context);
+            MemoryContextReset(link_context);
             graph.mark_reachable(element);
             relinked++;
         }

@@ -10,7 +10,8 @@
 // that is running meanwhile may still rank by the old vector; it re-ranks every element it
 // hands out from the page it reads the element's rows from, and leaves out one whose distance
 // has changed (HnswGraphReader::read_heap_tids), so the order it returns rows in is always
-// that of their vectors.
+// that of their vectors. It also copies the page's vector into the cache then, for a VACUUM
+// cancelled between freeing slots and moving the generation on would leave the old one.
 //
 // A vector is kept when a scan first reads it from its page. Up to eight indexes at a time,
 // each in memory of its own; hnsw.vector_cache_size bounds them together (0 turns caching

@@ -105,18 +105,26 @@ const IvfflatCentres *ivfflat_centres(Relation index)
     if (index->rd_amcache != nullptr)
         return static_cast<const IvfflatCentres *>(index->rd_amcache);
     const IvfflatMeta meta = ivfflat_read_meta(index);
-    MemoryContext old = MemoryContextSwitchTo(index->rd_indexcxt);
     IvfflatLists lists = ivfflat_read_lists(index, meta, true);
-    auto *cache = static_cast<IvfflatCentres *>(palloc(sizeof(IvfflatCentres)));
+    // One allocation: when the relcache rebuilds the entry it frees rd_amcache alone, and
+    // arrays of their own in rd_indexcxt would stay behind until the index is closed.
+    const Size count = static_cast<Size>(meta.lists);
+    const Size centre_bytes = sizeof(float) * count * static_cast<Size>(meta.dimensions);
+    const Size header_bytes = MAXALIGN(sizeof(IvfflatCentres));
+    char *chunk = static_cast<char *>(MemoryContextAllocHuge(
+        index->rd_indexcxt, header_bytes + centre_bytes + count * (sizeof(float) + sizeof(BlockNumber) + sizeof(ItemPointerData))));
+    auto *cache = reinterpret_cast<IvfflatCentres *>(chunk);
     cache->meta = meta;
-    cache->centres = lists.centres;
-    cache->first_block = lists.first_block;
-    cache->location = lists.location;
-    cache->norms = static_cast<float *>(palloc(sizeof(float) * meta.lists));
+    cache->centres = reinterpret_cast<float *>(chunk + header_bytes);
+    cache->norms = cache->centres + count * static_cast<Size>(meta.dimensions);
+    cache->first_block = reinterpret_cast<BlockNumber *>(cache->norms + count);
+    cache->location = reinterpret_cast<ItemPointerData *>(cache->first_block + count);
+    memcpy(cache->centres, lists.centres, centre_bytes);
+    memcpy(cache->first_block, lists.first_block, sizeof(BlockNumber) * count);
+    memcpy(cache->location, lists.location, sizeof(ItemPointerData) * count);
     core::centre_norms(cache->centres, static_cast<uint32>(meta.lists), static_cast<uint32>(meta.dimensions),
                        cache->norms);
-    pfree(lists.insert_block);
-    MemoryContextSwitchTo(old);
+    ivfflat_free_lists(lists);
     index->rd_amcache = cache;
     return cache;
 }

@@ -26,12 +26,14 @@ void inner_products_scalar(const float *x, const float *rows, std::size_t count,
 
 #define ANN_IVF_AVX2 __attribute__((target("avx2,fma")))
 
+// Adds the lanes in the order the four-row blocks below do, ((0+1)+(2+3))+((4+5)+(6+7)): a
+// row's product must not depend on whether it falls in a block or in the tail, since a scan
+// that passes over the same lists twice tells rows apart by their exact distances.
 ANN_IVF_AVX2 inline float horizontal_sum(__m256 v) noexcept
 {
-    __m128 sum = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    sum = _mm_add_ps(sum, _mm_movehl_ps(sum, sum));
-    sum = _mm_add_ss(sum, _mm_movehdup_ps(sum));
-    return _mm_cvtss_f32(sum);
+    __m256 pairs = _mm256_hadd_ps(v, v);
+    pairs = _mm256_hadd_ps(pairs, pairs);
+    return _mm_cvtss_f32(_mm_add_ss(_mm256_castps256_ps128(pairs), _mm256_extractf128_ps(pairs, 1)));
 }
 
 // Masked-off lanes load as zero and cannot fault, so the tail of a dimension not divisible by

@@ -411,6 +411,15 @@ void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
     state.index_tuples += state.count;
 }
 
+// The graph's pages are written without WAL, then logged whole: before any insert changes
+// them, since an insert logs only its change where full_page_writes is off, and a replica
+// must have the page to apply it to. Pages inserts add later are logged whole by them.
+void log_written_pages(Relation index)
+{
+    if (RelationNeedsWAL(index))
+        log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+}
+
 // Links every gathered row into a graph, with parallel workers when allowed and worth it
 // (not from inside the heap scan, where a build past the memory limit starts), then
 // writes it out.
@@ -494,6 +503,7 @@ void build_callback(Relation index, ItemPointer heap_tid, Datum *values, bool *i
                                  errdetail("The remaining rows are inserted one at a time, several times slower."),
                                  errhint("Increase maintenance_work_mem to speed up builds.")));
                 build_graph_and_write(state, false);
+                log_written_pages(state.index);
                 state.graph_written = true;
                 pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseLoad);
             }
@@ -557,11 +567,10 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kHnswPhaseLoad);
     const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true,
                                                       build_callback, &state, nullptr);
-    if (!state.graph_written)
+    if (!state.graph_written) {
         build_graph_and_write(state, true);
-
-    if (RelationNeedsWAL(index))
-        log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+        log_written_pages(index);
+    }
 
     auto *result = static_cast<IndexBuildResult *>(palloc(sizeof(IndexBuildResult)));
     result->heap_tuples = heap_tuples;

@@ -1,7 +1,8 @@
 # A streaming standby replays the hnsw index's WAL (the build's full-page images, then
 # inserts, VACUUM's changes) into the same pages as the primary's: its index scans return
 # exactly the primary's rows in the same order, for vectors kept in their elements and for
-# vectors too wide for that, kept in chunks (2,000 dimensions). Unlogged hnsw indexes are not readable
+# vectors too wide for that, kept in chunks (2,000 dimensions), and for a build past
+# maintenance_work_mem with full_page_writes off. Unlogged hnsw indexes are not readable
 # during recovery and come back empty and usable after promotion (their init fork).
 use strict;
 use warnings;
@@ -132,6 +133,29 @@ my ($wide_count, $wide_failed) = self_match_failures($standby, 'wide', '<->', 'w
 is_deeply($wide_failed, [], 'wide: each row is its own nearest neighbour through wide_l2 on the standby');
 is($wide_count, 350, 'wide: wide_l2 checked on all 350 rows');
 index_check($_, 'wide_l2') for $primary, $standby;
+
+# With full_page_writes off, a build whose graph outgrows maintenance_work_mem must log its
+# pages before inserting the remaining rows one by one: a change record for a page the
+# standby never received stops its replay.
+$primary->safe_psql('postgres', "ALTER SYSTEM SET full_page_writes = off");
+$primary->reload;
+$primary->safe_psql(
+	'postgres', qq(
+CREATE TABLE spilled (id bigserial PRIMARY KEY, v vector($dim));
+INSERT INTO spilled (v) SELECT $vec FROM generate_series(1, 6000) g;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX spilled_l2 ON spilled USING hnsw (v vector_l2_ops);
+));
+$primary->safe_psql('postgres', "ALTER SYSTEM RESET full_page_writes");
+$primary->reload;
+$primary->wait_for_catchup($standby);
+my $spilled_answers = q(SELECT q.qid, array_to_string(ARRAY(SELECT s.id FROM spilled s ORDER BY s.v <-> q.v LIMIT 10), ',')
+FROM queries q ORDER BY q.qid);
+ok(uses_index($standby, $settings, $spilled_answers, 'spilled_l2'), 'spilled: standby plan scans spilled_l2');
+is($standby->safe_psql('postgres', "$settings\n$spilled_answers"),
+	$primary->safe_psql('postgres', "$settings\n$spilled_answers"),
+	'spilled: a build past maintenance_work_mem with full_page_writes off replays on the standby');
+index_check($_, 'spilled_l2') for $primary, $standby;
 
 # Unlogged tables cannot be read during recovery, through the index or otherwise.
 my ($ret, $stdout, $stderr) = $standby->psql('postgres',

@@ -102,3 +102,19 @@ SELECT count(*) FROM count_only;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 DROP TABLE count_only;
+
+-- Rows left only in an element's overflow chain: 40 copies of one vector share an element,
+-- whose first 16 rows are kept inline (the first copy and the last 15), the others in its
+-- chain. With every other row deleted, VACUUM must keep that element as the entry point
+-- (it used to see no live element and empty the index).
+CREATE TABLE chain_only (id int, v vector(2));
+INSERT INTO chain_only SELECT i, '[1,1]' FROM generate_series(1, 40) i;
+INSERT INTO chain_only SELECT 100 + i, ARRAY[i, 2 * i]::vector FROM generate_series(1, 50) i;
+CREATE INDEX chain_only_v ON chain_only USING hnsw (v vector_l2_ops);
+DELETE FROM chain_only WHERE id = 1 OR id > 25;
+VACUUM chain_only;
+SET enable_seqscan = off;
+SELECT count(*) AS found FROM (SELECT id FROM chain_only ORDER BY v <-> '[1,1]' LIMIT 100) s;
+RESET enable_seqscan;
+SELECT item, count FROM ann_index_check('chain_only_v') WHERE item IN ('elements', 'overflow tuples', 'heap TIDs');
+DROP TABLE chain_only;

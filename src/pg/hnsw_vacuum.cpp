@@ -81,6 +81,15 @@ private:
         dead_[dead_count_++] = id;
     }
     void repair_element(uint64 id, HnswGraphReader &reader);
+    // A candidate entry point: the first live element seen on the highest level.
+    void note_live(ItemPointerData tid, int level)
+    {
+        if (level > highest_live_level_) {
+            highest_live_level_ = level;
+            highest_live_ = tid;
+        }
+    }
+    void note_highest_live_anywhere();
     void note_emptied_chain(uint64 id)
     {
         if (emptied_chain_count_ == emptied_chain_capacity_) {
@@ -176,10 +185,8 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
                 note_dead(hnsw_node_id(&tid));
             else if (element->heap_tid_count == 0)
                 note_emptied_chain(hnsw_node_id(&tid));
-            else if (element->level > highest_live_level_) {
-                highest_live_level_ = element->level;
-                highest_live_ = tid;
-            }
+            else
+                note_live(tid, element->level);
         }
         if (state != nullptr)
             GenericXLogFinish(state);
@@ -204,6 +211,7 @@ void Vacuum::drop_chain_if_empty(uint64 id)
     ItemPointerSetInvalid(&chain);
     Buffer buffer = read_locked(ItemPointerGetBlockNumber(&tid), BUFFER_LOCK_SHARE);
     const HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&tid));
+    const int level = element != nullptr ? element->level : -1;
     if (element != nullptr && element->heap_tid_count == 0)
         chain = element->more_heap_tids;
     UnlockReleaseBuffer(buffer);
@@ -225,8 +233,11 @@ void Vacuum::drop_chain_if_empty(uint64 id)
             link = chunk->next;
         UnlockReleaseBuffer(buffer);
     }
-    if (!empty)
+    if (!empty) {
+        // Live through its chain: the entry point may have to move to it.
+        note_live(tid, level);
         return;
+    }
 
     buffer = read_locked(ItemPointerGetBlockNumber(&tid), BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buffer);
@@ -426,10 +437,34 @@ void Vacuum::repair()
     LockPage(index_, kHnswMetaBlock, ExclusiveLock);
     const HnswMeta meta = hnsw_read_meta(index_);
     if (ItemPointerIsValid(&meta.entry_point) && is_dead(hnsw_node_id(&meta.entry_point))) {
+        if (!ItemPointerIsValid(&highest_live_))
+            note_highest_live_anywhere();
         ItemPointerData entry = highest_live_;
         hnsw_update_meta(index_, 0, &entry, highest_live_level_, true, InvalidBlockNumber);
     }
     UnlockPage(index_, kHnswMetaBlock, ExclusiveLock);
+}
+
+// Pass 1 saw no live element, but an insert may have added one behind it (to a page it had
+// passed, or a new one) while every other row was deleted: with inserts held off, every page
+// is read again for one, so that the index is not taken for empty while it holds rows.
+void Vacuum::note_highest_live_anywhere()
+{
+    const BlockNumber blocks = RelationGetNumberOfBlocks(index_);
+    for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
+        CHECK_FOR_INTERRUPTS();
+        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE, true);
+        Page page = BufferGetPage(buffer);
+        const OffsetNumber max_offset = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+        for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {
+            const HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
+            ItemPointerData tid;
+            ItemPointerSet(&tid, block, offset);
+            if (element != nullptr && !HnswGraphReader::element_is_dead(element) && !is_dead(hnsw_node_id(&tid)))
+                note_live(tid, element->level);
+        }
+        UnlockReleaseBuffer(buffer);
+    }
 }
 
 void Vacuum::free_dead()

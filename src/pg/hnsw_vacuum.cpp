@@ -212,6 +212,7 @@ void Vacuum::drop_chain_if_empty(uint64 id)
     Buffer buffer = read_locked(ItemPointerGetBlockNumber(&tid), BUFFER_LOCK_SHARE);
     const HnswElementTuple *element = HnswGraphReader::element_at(BufferGetPage(buffer), ItemPointerGetOffsetNumber(&tid));
     const int level = element != nullptr ? element->level : -1;
+    const bool rows_inline = element != nullptr && element->heap_tid_count > 0;
     if (element != nullptr && element->heap_tid_count == 0)
         chain = element->more_heap_tids;
     UnlockReleaseBuffer(buffer);
@@ -234,8 +235,9 @@ void Vacuum::drop_chain_if_empty(uint64 id)
         UnlockReleaseBuffer(buffer);
     }
     if (!empty) {
-        // Live through its chain: the entry point may have to move to it.
-        note_live(tid, level);
+        // Live through its chain (or rows inline again): the entry point may move to it.
+        if (rows_inline || ItemPointerIsValid(&chain))
+            note_live(tid, level);
         return;
     }
 

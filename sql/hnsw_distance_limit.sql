@@ -92,3 +92,33 @@ FROM (SELECT id FROM items WHERE v <-> '[1,1,1]' < 2 ORDER BY v <=> '[1,1,1]' LI
 DROP FUNCTION blocks_read;
 DROP FUNCTION exact_ids;
 DROP TABLE items;
+
+-- A row-level security policy that bounds the distance: a leaky function in the query must
+-- not see a row the policy hides, not even one just outside the bound, which the index
+-- (testing the bound with some tolerance) would otherwise check against the filter.
+CREATE ROLE regress_ann_reader;
+CREATE TABLE guarded (id int, v vector(2), secret text);
+INSERT INTO guarded SELECT i, ARRAY[i * 0.1, 0]::vector, 'inside ' || i FROM generate_series(0, 14) i;
+INSERT INTO guarded VALUES (100, '[1.50005,0]', 'outside, just beyond the bound');
+INSERT INTO guarded SELECT 200 + i, ARRAY[5 + i, 5]::vector, 'outside ' || i FROM generate_series(1, 50) i;
+CREATE INDEX guarded_v ON guarded USING hnsw (v vector_l2_ops);
+ALTER TABLE guarded ENABLE ROW LEVEL SECURITY;
+CREATE POLICY near_origin ON guarded USING (v <-> '[0,0]' < 1.5);
+GRANT SELECT ON guarded TO regress_ann_reader;
+CREATE FUNCTION tell(secret text) RETURNS bool LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF secret LIKE 'outside%' THEN
+        RAISE NOTICE 'leaked: %', secret;
+    END IF;
+    RETURN true;
+END $$;
+SET ROLE regress_ann_reader;
+SET enable_seqscan = off;
+SET hnsw.iterative_scan = relaxed_order;
+SELECT count(*) AS visible FROM (SELECT id FROM guarded WHERE tell(secret) ORDER BY v <-> '[0,0]' LIMIT 20) s;
+RESET hnsw.iterative_scan;
+RESET enable_seqscan;
+RESET ROLE;
+DROP TABLE guarded;
+DROP FUNCTION tell;
+DROP ROLE regress_ann_reader;

@@ -85,7 +85,12 @@ void init_filter_qual(IndexScanState *node, ScanFilter *filter)
     foreach (cell, clauses) {
         Expr *limit;
         if (is_distance_limit(static_cast<Node *>(lfirst(cell)), distance, &limit)) {
-            filter->qual = ExecInitQual(list_delete_ptr(list_copy(clauses), lfirst(cell)), &node->ss.ps);
+            // The bound may be a row-level security policy, which the qual's order puts
+            // before any leaky function (one that may reveal its arguments): the index
+            // tests the bound with some tolerance, so such a qual keeps the bound, in place.
+            List *rest = list_delete_ptr(list_copy(clauses), lfirst(cell));
+            filter->qual = ExecInitQual(contain_leaked_vars(reinterpret_cast<Node *>(rest)) ? clauses : rest,
+                                        &node->ss.ps);
             filter->distance_limit = ExecInitExpr(limit, &node->ss.ps);
             filter->limit_type = exprType(reinterpret_cast<Node *>(limit));
             return;
@@ -196,12 +201,13 @@ bool fetch_heap_row(ScanFilter *filter, IndexScanDesc scan, ItemPointerData tid)
     Relation heap = scan->heapRelation;
     Buffer buffer = read_buffer_hinted(heap, ItemPointerGetBlockNumber(&tid), HintedRelation::table);
     LockBuffer(buffer, BUFFER_LOCK_SHARE);
-    HeapTupleData tuple;
+    // The slot keeps a pointer to the tuple header it is given, so it must be the slot's own.
+    HeapTuple tuple = &reinterpret_cast<BufferHeapTupleTableSlot *>(filter->slot)->base.tupdata;
     bool all_dead = false;
-    const bool found = heap_hot_search_buffer(&tid, heap, buffer, scan->xs_snapshot, &tuple, &all_dead, true);
+    const bool found = heap_hot_search_buffer(&tid, heap, buffer, scan->xs_snapshot, tuple, &all_dead, true);
     if (found) {
         filter->slot->tts_tableOid = RelationGetRelid(heap);
-        ExecStoreBufferHeapTuple(&tuple, filter->slot, buffer);
+        ExecStoreBufferHeapTuple(tuple, filter->slot, buffer);
     }
     LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
     ReleaseBuffer(buffer);

@@ -141,6 +141,15 @@ SET hnsw.iterative_scan = relaxed_order;
 SELECT scan_cost('SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> ''[100,0]'' LIMIT 10')
      > 2 * scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
     AS far_cluster_costs_more;
+-- The probe calls no function that is not leakproof, even one of no column: here the
+-- planner's own estimate calls it, the probe does not.
+CREATE FUNCTION noisy_cluster() RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RAISE NOTICE 'noisy_cluster called';
+    RETURN 0;
+END $$;
+EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = noisy_cluster() ORDER BY v <-> '[100,0]' LIMIT 10;
+DROP FUNCTION noisy_cluster;
 CREATE INDEX clusters_cluster ON clusters (cluster);
 RESET enable_seqscan;
 RESET enable_bitmapscan;

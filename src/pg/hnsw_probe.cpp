@@ -18,6 +18,7 @@ extern "C" {
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 }
 
@@ -35,6 +36,24 @@ bool has_unknown_value(Node *node, void *)
         return true;
     return expression_tree_walker(
         node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(has_unknown_value)), nullptr);
+}
+
+bool is_leaky_function(Oid function, void *)
+{
+    return !get_func_leakproof(function);
+}
+
+// Whether some function in `node` is not leakproof. contain_leaked_vars looks only at
+// functions of the row's columns; the probe must not call any other (say current_setting(),
+// which fails where the setting is missing) either, since the plan may never call it.
+bool has_leaky_function(Node *node, void *)
+{
+    if (node == nullptr)
+        return false;
+    if (check_functions_in_node(node, is_leaky_function, nullptr))
+        return true;
+    return expression_tree_walker(
+        node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(has_leaky_function)), nullptr);
 }
 
 // The query vector of the scan's ORDER BY, when the planner knows its value.
@@ -58,7 +77,8 @@ HnswProbe hnsw_probe_filter(IndexPath *path, Relation index, List *clauses, int 
     // row must not make planning fail where running the plan might never reach that row.
     const Vector *query_value = known_query(path);
     if (query_value == nullptr || has_unknown_value(reinterpret_cast<Node *>(clauses), nullptr) ||
-        contain_leaked_vars(reinterpret_cast<Node *>(clauses)) || !ActiveSnapshotSet())
+        contain_leaked_vars(reinterpret_cast<Node *>(clauses)) ||
+        has_leaky_function(reinterpret_cast<Node *>(clauses), nullptr) || !ActiveSnapshotSet())
         return probe;
 
     const HnswMeta meta = hnsw_read_meta(index);

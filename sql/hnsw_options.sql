@@ -44,6 +44,15 @@ CREATE INDEX ON hnsw_plan USING hnsw (v vector_l2_ops);
 ANALYZE hnsw_plan;
 EXPLAIN (COSTS OFF) SELECT id FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM hnsw_plan ORDER BY v <-> '[1,2,3]';
+-- a LIMIT known only when the plan runs (a generic plan's parameter) counts as one
+SET plan_cache_mode = force_generic_plan;
+PREPARE hnsw_nearest(vector, int) AS SELECT id FROM hnsw_plan ORDER BY v <-> $1 LIMIT $2;
+EXPLAIN (COSTS OFF) EXECUTE hnsw_nearest('[1,2,3]', 10);
+SET hnsw.iterative_scan = relaxed_order;
+EXPLAIN (COSTS OFF) EXECUTE hnsw_nearest('[1,2,3]', 10);
+RESET hnsw.iterative_scan;
+DEALLOCATE hnsw_nearest;
+RESET plan_cache_mode;
 DROP TABLE hnsw_plan;
 
 -- index validation

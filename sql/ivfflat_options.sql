@@ -77,6 +77,12 @@ ANALYZE ivf_plan;
 EXPLAIN (COSTS OFF) SELECT id FROM ivf_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM ivf_plan ORDER BY v <-> '[1,2,3]';
 EXPLAIN (COSTS OFF) SELECT id FROM ivf_plan WHERE id < 10 ORDER BY id LIMIT 10;
+-- a LIMIT known only when the plan runs (a generic plan's parameter) counts as one
+SET plan_cache_mode = force_generic_plan;
+PREPARE ivf_nearest(vector, int) AS SELECT id FROM ivf_plan ORDER BY v <-> $1 LIMIT $2;
+EXPLAIN (COSTS OFF) EXECUTE ivf_nearest('[1,2,3]', 10);
+DEALLOCATE ivf_nearest;
+RESET plan_cache_mode;
 DROP TABLE ivf_plan;
 
 -- operator class validation

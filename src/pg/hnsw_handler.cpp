@@ -102,8 +102,10 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
                         double *correlation, double *index_pages)
 {
     // Without ORDER BY distance the graph answers nothing useful, and without LIMIT a scan,
-    // which returns only its ef_search nearest elements, would cut the result short.
-    if (path->indexorderbys == NIL || root->limit_tuples < 0) {
+    // which returns only its ef_search nearest elements, would cut the result short. A LIMIT
+    // known only at run time (a generic plan's $1) is priced as ef_search rows.
+    double row_limit;
+    if (path->indexorderbys == NIL || !scan_row_limit(root, &row_limit)) {
         // Without ORDER BY the cost is infinite, not disable_cost: with enable_seqscan off
         // every other plan costs disable_cost too, and the planner would take the index
         // for, say, count(*). Without LIMIT, disable_cost lets a user who turned off the
@@ -147,7 +149,7 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         double filter_selectivity;
         List *clauses = scan_filter_planned(path->indexinfo->rel, &filter_selectivity);
         if (clauses != NIL) {
-            const double limit = Max(root->limit_tuples, 1.0);
+            const double limit = row_limit < 0 ? hnsw_ef_search : Max(row_limit, 1.0);
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
             const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
             if (probe.checked > 0) {

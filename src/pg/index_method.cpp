@@ -2,6 +2,7 @@
 
 extern "C" {
 #include "commands/vacuum.h"
+#include "nodes/pathnodes.h"
 #include "utils/guc.h"
 }
 
@@ -45,6 +46,19 @@ void reserve_settings_prefix(const char *prefix)
 #else
     EmitWarningsOnPlaceholders(prefix);
 #endif
+}
+
+bool scan_row_limit(PlannerInfo *root, double *limit)
+{
+    *limit = root->limit_tuples;
+    if (root->limit_tuples >= 0)
+        return true;
+    const Query *parse = root->parse;
+    const Node *count = parse->limitCount;
+    // The planner drops a known limit for the same reasons (grouping_planner).
+    return count != nullptr && !(IsA(count, Const) && castNode(Const, count)->constisnull) &&
+           parse->groupClause == NIL && parse->groupingSets == NIL && parse->distinctClause == NIL &&
+           !parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs && !root->hasHavingQual;
 }
 
 }  // namespace ann::pg

@@ -66,8 +66,10 @@ void ivfflat_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count
     memset(&costs, 0, sizeof(costs));
 
     // Without ORDER BY distance the lists answer nothing useful, and without LIMIT a scan,
-    // which returns only the rows of the probed lists, would cut the result short.
-    if (path->indexorderbys == NIL || root->limit_tuples < 0) {
+    // which returns only the rows of the probed lists, would cut the result short. A LIMIT
+    // known only at run time (a generic plan's $1) counts as one.
+    double row_limit;
+    if (path->indexorderbys == NIL || !scan_row_limit(root, &row_limit)) {
         // Without ORDER BY the cost is infinite, not disable_cost: with enable_seqscan off
         // every other plan costs disable_cost too, and the planner would take the index
         // for, say, count(*). Without LIMIT, disable_cost lets a user who turned off the

@@ -336,6 +336,14 @@ void HnswBuilder::add_reverse_link(std::uint32_t target, std::uint32_t node, int
 
     lock(target);
     const std::uint32_t count = list[0];
+    // In a parallel build `target` may have linked to `node` already: another builder's
+    // search found `node` on this layer before `node` itself got here.
+    for (std::uint32_t i = 0; i < count; ++i) {
+        if (list[1 + i] == node) {
+            unlock(target);
+            return;
+        }
+    }
     if (count < capacity) {
         list[1 + count] = node;
         cache.distances[count] = distance_to_node;

@@ -90,17 +90,6 @@ void report_out_of_memory(const char *what)
                     errhint("Reduce maintenance_work_mem or free memory on the server.")));
 }
 
-// Rows of `dim` dimensions that fit in maintenance_work_mem together with their graph.
-uint32 memory_row_limit(const HnswBuildState &state)
-{
-    constexpr uint32 kSampleRows = 100000;
-    const Size graph_bytes = core::HnswGraph::required_bytes(graph_params(state), kSampleRows);
-    const double per_row = sizeof(float) * state.dimensions + sizeof(ItemPointerData) +
-                           static_cast<double>(graph_bytes) / kSampleRows;
-    const double budget = static_cast<double>(maintenance_work_mem) * 1024.0;
-    return static_cast<uint32>(Min(Max(budget / per_row, 1.0), static_cast<double>(core::HnswGraph::kMaxCapacity)));
-}
-
 void add_row(HnswBuildState &state, const float *vector, ItemPointer heap_tid)
 {
     if (state.count == state.capacity) {
@@ -140,6 +129,22 @@ struct PlacedTuple {
 // Heap TIDs an overflow tuple holds at most.
 constexpr int kHeapTidsPerChunk =
     static_cast<int>((kHnswMaxTupleSize - offsetof(HnswHeapTidsTuple, heap_tids)) / sizeof(ItemPointerData));
+
+// What writing the pages adds per row while the graph is still held (write_graph): the
+// layout order and its marks, each tuple's plan and TID, and three TID arrays.
+constexpr double kWriteBytesPerRow = sizeof(uint32) + sizeof(bool) + sizeof(PlacedTuple) + 4 * sizeof(ItemPointerData);
+
+// Rows of `dim` dimensions that fit in maintenance_work_mem together with their graph and
+// what writing it out takes.
+uint32 memory_row_limit(const HnswBuildState &state)
+{
+    constexpr uint32 kSampleRows = 100000;
+    const Size graph_bytes = core::HnswGraph::required_bytes(graph_params(state), kSampleRows);
+    const double per_row = sizeof(float) * state.dimensions + sizeof(ItemPointerData) +
+                           static_cast<double>(graph_bytes) / kSampleRows + kWriteBytesPerRow;
+    const double budget = static_cast<double>(maintenance_work_mem) * 1024.0;
+    return static_cast<uint32>(Min(Max(budget / per_row, 1.0), static_cast<double>(core::HnswGraph::kMaxCapacity)));
+}
 
 // Fills pages in order, as PageAddItem will: predicts the TID each tuple gets.
 class PagePlanner {
@@ -366,13 +371,22 @@ void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
             (tuples[i].kind == kHnswVectorChunkTuple ? first_vector_chunk : first_overflow)[tuples[i].node] = tuples[i].tid;
     }
 
+    // A node's heap TIDs, collected once for its element and once for all its overflow chunks
+    // (consecutive tuples): per chunk, a million copies of one vector cost minutes.
+    uint32 collected_node = core::HnswGraph::kNoNode;
+    uint32 total = 0;
+    auto collect = [&](uint32 node) {
+        if (node != collected_node)
+            total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
+        collected_node = node;
+    };
     for (uint32 i = 0; i < tuple_count; i++) {
         CHECK_FOR_INTERRUPTS();
         const PlacedTuple &placed = tuples[i];
         const uint32 node = placed.node;
         memset(scratch, 0, placed.size);
         if (placed.kind == kHnswElementTuple) {
-            const uint32 total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
+            collect(node);
             write_element(layout, graph, node, node_tid, all_tids, total, first_overflow[node],
                           first_vector_chunk[node], reinterpret_cast<HnswElementTuple *>(scratch));
         } else if (placed.kind == kHnswVectorChunkTuple) {
@@ -387,7 +401,7 @@ void write_graph(HnswBuildState &state, const core::HnswGraph &graph)
                 ItemPointerSetInvalid(&chunk->next);
             memcpy(chunk->values, graph.vector(node) + start, sizeof(float) * count);
         } else {
-            const uint32 total = collect_heap_tids(graph, state.heap_tids, node, all_tids);
+            collect(node);
             auto *chunk = reinterpret_cast<HnswHeapTidsTuple *>(scratch);
             const uint32 start = kHnswMaxInlineHeapTids + placed.chunk * kHeapTidsPerChunk;
             const uint32 count = Min(total - start, static_cast<uint32>(kHeapTidsPerChunk));
@@ -568,7 +582,10 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     const double heap_tuples = table_index_build_scan(heap, index, index_info, true, true,
                                                       build_callback, &state, nullptr);
     if (!state.graph_written) {
+        // In the build's context, as the arrays of writing out are large.
+        MemoryContext old = MemoryContextSwitchTo(state.build_context);
         build_graph_and_write(state, true);
+        MemoryContextSwitchTo(old);
         log_written_pages(index);
     }
 

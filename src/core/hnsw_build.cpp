@@ -337,8 +337,9 @@ void HnswBuilder::add_reverse_link(std::uint32_t target, std::uint32_t node, int
     lock(target);
     const std::uint32_t count = list[0];
     // In a parallel build `target` may have linked to `node` already: another builder's
-    // search found `node` on this layer before `node` itself got here.
-    for (std::uint32_t i = 0; i < count; ++i) {
+    // search found `node` on this layer before `node` itself got here. A single builder
+    // links a node on a layer before anything can find it there.
+    for (std::uint32_t i = 0; locking_ != nullptr && i < count; ++i) {
         if (list[1 + i] == node) {
             unlock(target);
             return;

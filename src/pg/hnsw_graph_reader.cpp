@@ -270,23 +270,23 @@ bool HnswGraphReader::search(core::ScanSearchState &state, const float *query, u
     // the new entry.
     constexpr int kEntryReads = 3;
     HnswMeta meta = meta_read;
-    bool found = false;
     float distance = 0.0f;
-    for (int read = 1; !found; read++) {
+    for (int read = 1;; read++) {
         if (!ItemPointerIsValid(&meta.entry_point))
             return false;
         Page page = pin_and_lock(ItemPointerGetBlockNumber(&meta.entry_point));
         VectorLocation location;
-        found = locate_vector(page, ItemPointerGetOffsetNumber(&meta.entry_point), &location);
+        bool found = locate_vector(page, ItemPointerGetOffsetNumber(&meta.entry_point), &location);
         if (found && location.values != nullptr)
             distance_to(location, query, &distance);
         unlock();
         if (found && location.values == nullptr)
             found = distance_to(location, query, &distance);
-        if (!found && read == kEntryReads)
+        if (found)
+            break;
+        if (read == kEntryReads)
             return false;
-        if (!found)
-            meta = hnsw_read_meta(index_);
+        meta = hnsw_read_meta(index_);
     }
     const uint64 entry = hnsw_node_id(&meta.entry_point);
     if (state.start(entry, distance, meta.entry_level, Min(wide_level, meta.entry_level), ef) != core::HnswStatus::ok)

@@ -262,7 +262,7 @@ namespace {
 
 // The root line pointers of one heap page's update chains, by offset, once needed.
 struct PageRoots {
-    BlockNumber block = InvalidBlockNumber;
+    BlockNumber block;  // whose roots `offsets` holds; InvalidBlockNumber for none yet
     OffsetNumber offsets[MaxHeapTuplesPerPage];
 };
 

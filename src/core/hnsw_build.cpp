@@ -123,7 +123,10 @@ HnswStatus HnswBuilder::init(HnswGraph &graph, const MemoryHooks &hooks,
     graph_ = &graph;
     locking_ = locking;
     hooks_ = hooks;
-    const std::uint32_t prune_capacity = 2 * graph.params().m + 1;  // a full list + the new node
+    const std::uint32_t ef = graph.params().ef_construction;
+    const std::uint32_t runners_up = layer0_runners_up(ef);
+    const std::uint32_t list_and_node = 2 * graph.params().m + 1;
+    const std::uint32_t prune_capacity = list_and_node > ef + runners_up ? list_and_node : ef + runners_up;
     const std::size_t bytes =
         prune_capacity * (2 * sizeof(std::uint32_t) + sizeof(float) + 2 * sizeof(std::uint16_t));
     auto *scratch = static_cast<std::uint8_t *>(hooks.allocate(hooks.context, bytes));
@@ -134,16 +137,23 @@ HnswStatus HnswBuilder::init(HnswGraph &graph, const MemoryHooks &hooks,
     candidate_distances_ = reinterpret_cast<float *>(selected_ + prune_capacity);
     candidate_tags_ = reinterpret_cast<std::uint16_t *>(candidate_distances_ + prune_capacity);
     newly_kept_ = candidate_tags_ + prune_capacity;
-    const HnswStatus status =
-        search_.init(hooks, graph.params().ef_construction, graph.capacity());
-    if (status != HnswStatus::ok)
+    runners_up_.init(hooks, 0);
+    HnswStatus status = search_.init(hooks, ef, graph.capacity());
+    if (status == HnswStatus::ok)
+        status = runners_up_.reserve(runners_up);
+    if (status != HnswStatus::ok) {
         release();
+        return status;
+    }
+    if (runners_up > 0)
+        search_.keep_runners_up(&runners_up_);
     return status;
 }
 
 void HnswBuilder::release() noexcept
 {
     search_.release();
+    runners_up_.release();
     if (candidate_ids_ != nullptr)
         hooks_.release(hooks_.context, candidate_ids_);
     candidate_ids_ = nullptr;
@@ -251,22 +261,32 @@ void HnswBuilder::connect(std::uint32_t node, int level) noexcept
     const HnswGraph &graph = *graph_;
     const MetricDistance &distance = graph.distance();
     const float self = distance.self_distance(graph.vector(node));
+    // The results, then (on layer 0) the runners-up: nearest first throughout.
     const BuildSearchState &found = search_;
+    candidate_count_ = 0;
+    for (std::uint32_t i = 0; i < found.result_count(); ++i) {
+        candidate_ids_[candidate_count_] = found.result_id(i);
+        candidate_distances_[candidate_count_++] = found.result_distance(i);
+    }
+    for (std::uint32_t i = 0; level == 0 && i < runners_up_.size(); ++i) {
+        candidate_ids_[candidate_count_] = runners_up_.id(i);
+        candidate_distances_[candidate_count_++] = runners_up_.distance(i);
+    }
     const std::uint32_t kept = select_diverse(
-        graph, node, found.result_count(), graph.link_capacity(level),
-        [&](std::uint32_t i) { return found.result_id(i); },
-        [&](std::uint32_t i) { return found.result_distance(i); },
+        graph, node, candidate_count_, graph.link_capacity(level),
+        [&](std::uint32_t i) { return candidate_ids_[i]; },
+        [&](std::uint32_t i) { return candidate_distances_[i]; },
         [&](std::uint32_t i) {
-            return found.result_distance(i) == self && same_vector(node, found.result_id(i));
+            return candidate_distances_[i] == self && same_vector(node, candidate_ids_[i]);
         },
         selected_);
 
-    // Copied out: selected_ is reused while adding the reverse links.
+    // Copied out: the candidates and selected_ are reused while adding the reverse links.
     std::uint32_t neighbours[kMaxLinks];
     float neighbour_distances[kMaxLinks];
     for (std::uint32_t k = 0; k < kept; ++k) {
-        neighbours[k] = found.result_id(selected_[k]);
-        neighbour_distances[k] = found.result_distance(selected_[k]);
+        neighbours[k] = candidate_ids_[selected_[k]];
+        neighbour_distances[k] = candidate_distances_[selected_[k]];
     }
 
     // Once linked on an upper layer the node is visible to concurrent builders, which may

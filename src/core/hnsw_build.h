@@ -84,8 +84,10 @@ private:
     const HnswLocking *locking_ = nullptr;
     MemoryHooks hooks_{};
     BuildSearchState search_;
+    // The nearest nodes the layer-0 search let go: the links are chosen among them too.
+    CandidatePool<std::uint32_t> runners_up_;
     // Candidates for a link list, sorted by distance to its owner: a full list plus the new
-    // node when pruning.
+    // node when pruning, or the search's results and runners-up when connecting.
     std::uint32_t *candidate_ids_ = nullptr;
     float *candidate_distances_ = nullptr;
     std::uint32_t candidate_count_ = 0;

@@ -76,6 +76,8 @@ public:
         visits_ = 1;
         if (spill_ != nullptr)
             spill_->clear();
+        if (runners_up_ != nullptr)
+            runners_up_->clear(runners_up_->capacity());
         visited_.mark(entry);
         pool_.insert(entry, entry_distance);
         return HnswStatus::ok;
@@ -118,12 +120,20 @@ public:
     // True when the node entered the results (and the candidate queue).
     bool offer(Id id, float distance) noexcept
     {
-        if (spill_ == nullptr || level_ != 0)
+        if (level_ != 0 || (spill_ == nullptr && runners_up_ == nullptr))
             return pool_.insert(id, distance);
         return pool_.insert(id, distance, [this](Id let_go, float let_go_distance) noexcept {
-            spill_complete_ = spill_->push(let_go, let_go_distance) && spill_complete_;
+            if (spill_ != nullptr)
+                spill_complete_ = spill_->push(let_go, let_go_distance) && spill_complete_;
+            if (runners_up_ != nullptr)
+                runners_up_->insert(let_go, let_go_distance);
         });
     }
+
+    // Keeps, from the next start() on, the nearest nodes layer 0 lets go in `runners_up`, as
+    // many as its capacity (nullptr: none). They rank right after the results: each was let
+    // go for `ef` nearer ones, and the pool only gets nearer.
+    void keep_runners_up(CandidatePool<Id> *runners_up) noexcept { runners_up_ = runners_up; }
 
     // Keeps what layer 0 lets go in `spill` from the next start() on (nullptr: nothing).
     void spill_into(SpillHeap<Id> *spill) noexcept
@@ -188,6 +198,7 @@ private:
     CandidatePool<Id> pool_;
     VisitedSet visited_;
     SpillHeap<Id> *spill_ = nullptr;
+    CandidatePool<Id> *runners_up_ = nullptr;
     bool spill_complete_ = true;
     std::uint64_t visits_ = 0;
     std::uint32_t ef_ = 1;

@@ -53,14 +53,22 @@ int random_level(int m, int max_level)
     return Min(level, max_level);
 }
 
+// The search results and layer-0 runners-up a node's links are chosen among, plus one.
+uint32 link_candidate_capacity(const HnswMeta &meta)
+{
+    const uint32 ef = static_cast<uint32>(meta.ef_construction);
+    return ef + core::layer0_runners_up(ef) + 1;
+}
+
 class Inserter {
 public:
     Inserter(Relation index, IndexMetric metric, const HnswMeta &meta, const float *vector)
         : index_(index), metric_(metric), meta_(meta), dim_(static_cast<int>(meta.dimensions)),
           vector_(vector), reader_(index, metric, static_cast<int>(meta.dimensions), meta.m), layout_(reader_.layout())
     {
-        candidate_vectors_ = static_cast<float *>(palloc(sizeof(float) * dim_ * (meta.ef_construction + 1)));
-        selected_ = static_cast<uint32 *>(palloc(sizeof(uint32) * (meta.ef_construction + 1)));
+        const uint32 candidates = link_candidate_capacity(meta);
+        candidate_vectors_ = static_cast<float *>(palloc(sizeof(float) * dim_ * candidates));
+        selected_ = static_cast<uint32 *>(palloc(sizeof(uint32) * candidates));
         const Size link_bytes = sizeof(ItemPointerData) * hnsw_level_capacity(meta.m, 0);
         dropped_ = static_cast<ItemPointerData *>(palloc(link_bytes));
         target_links_ = static_cast<ItemPointerData *>(palloc(link_bytes));
@@ -88,6 +96,7 @@ private:
     void adopt_dropped(uint64 neighbour, int level, uint64 self, const ItemPointerData *dropped, int dropped_count,
                        int depth);
     void link_from(const Neighbour *neighbours, uint32 count, int level, const ItemPointerData &tid);
+    void start_search(core::ScanSearchState &search, core::CandidatePool<uint64> &runners_up, int wide_level);
 
     Relation index_;
     IndexMetric metric_;
@@ -469,21 +478,20 @@ void Inserter::insert(ItemPointer heap_tid, int level)
     }
 
     core::ScanSearchState search;
-    const uint32 ef = static_cast<uint32>(meta_.ef_construction);
-    if (search.init(palloc_hooks(CurrentMemoryContext), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
-        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw insert")));
-    if (!reader_.search(search, vector_, ef, level, meta_))
-        elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));
+    core::CandidatePool<uint64> runners_up;
+    start_search(search, runners_up, level);
 
     Neighbour *links[kHnswMaxLevel + 1] = {};
     uint32 link_counts[kHnswMaxLevel + 1] = {};
-    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * ef));
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * link_candidate_capacity(meta_)));
     for (int l = Min(level, meta_.entry_level);; l--) {
-        const uint32 count = search.result_count();
-        for (uint32 i = 0; i < count; i++)
-            candidates[i] = Neighbour{search.result_id(i), search.result_distance(i)};
+        uint32 count = 0;
+        for (uint32 i = 0; i < search.result_count(); i++)
+            candidates[count++] = Neighbour{search.result_id(i), search.result_distance(i)};
         if (l == 0 && count > 0 && add_duplicate(candidates[0].id, heap_tid))
             return;
+        for (uint32 i = 0; l == 0 && i < runners_up.size(); i++)
+            candidates[count++] = Neighbour{runners_up.id(i), runners_up.distance(i)};
         links[l] = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * hnsw_level_capacity(meta_.m, l)));
         link_counts[l] = select(candidates, count, static_cast<uint32>(hnsw_level_capacity(meta_.m, l)), vector_, links[l]);
         if (!search.descend())
@@ -491,6 +499,7 @@ void Inserter::insert(ItemPointer heap_tid, int level)
         reader_.run(search, vector_);
     }
     search.release();
+    runners_up.release();
 
     const ItemPointerData tid = place_element(level, heap_tid, links, link_counts);
     for (int l = Min(level, meta_.entry_level); l >= 0; l--)
@@ -515,22 +524,39 @@ void Inserter::link_from(const Neighbour *neighbours, uint32 count, int level, c
     }
 }
 
+// Searches for our vector from the entry point, `ef_construction` wide from `wide_level`
+// down, keeping the layer-0 runners-up in `runners_up`.
+void Inserter::start_search(core::ScanSearchState &search, core::CandidatePool<uint64> &runners_up, int wide_level)
+{
+    const uint32 ef = static_cast<uint32>(meta_.ef_construction);
+    const core::MemoryHooks hooks = palloc_hooks(CurrentMemoryContext);
+    if (search.init(hooks, ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok ||
+        runners_up.init(hooks, core::layer0_runners_up(ef)) != core::HnswStatus::ok)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw insert")));
+    if (runners_up.capacity() > 0)
+        search.keep_runners_up(&runners_up);
+    if (!reader_.search(search, vector_, ef, wide_level, meta_))
+        elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));
+}
+
 void Inserter::link_in(const ItemPointerData &tid)
 {
     core::ScanSearchState search;
-    const uint32 ef = static_cast<uint32>(meta_.ef_construction);
-    if (search.init(palloc_hooks(CurrentMemoryContext), ef, ef * 2 * static_cast<uint32>(meta_.m)) != core::HnswStatus::ok)
-        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw vacuum")));
-    if (!reader_.search(search, vector_, ef, 0, meta_))
-        elog(ERROR, "entry point of hnsw index \"%s\" is not an element", RelationGetRelationName(index_));
+    core::CandidatePool<uint64> runners_up;
+    start_search(search, runners_up, 0);
     const uint64 self = hnsw_node_id(&tid);
-    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * ef));
+    Neighbour *candidates = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * link_candidate_capacity(meta_)));
     uint32 count = 0;
     for (uint32 i = 0; i < search.result_count(); i++) {
         if (search.result_id(i) != self)
             candidates[count++] = Neighbour{search.result_id(i), search.result_distance(i)};
     }
+    for (uint32 i = 0; i < runners_up.size(); i++) {
+        if (runners_up.id(i) != self)
+            candidates[count++] = Neighbour{runners_up.id(i), runners_up.distance(i)};
+    }
     search.release();
+    runners_up.release();
     const uint32 capacity = static_cast<uint32>(hnsw_level_capacity(meta_.m, 0));
     Neighbour *links = static_cast<Neighbour *>(palloc(sizeof(Neighbour) * capacity));
     link_from(links, select(candidates, count, capacity, vector_, links), 0, tid);

@@ -21,6 +21,27 @@
 namespace ann::core {
 namespace {
 
+// `count` points of the line segment [-1, 1]: their distances to a point sort trivially.
+std::vector<float> points_on_a_line(std::size_t count, unsigned seed)
+{
+    std::mt19937 random(seed);
+    std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
+    std::vector<float> point(count);
+    for (float &p : point)
+        p = coordinate(random);
+    return point;
+}
+
+// The distances of `point` to `query`, ascending.
+std::vector<float> sorted_distances(const std::vector<float> &point, float query)
+{
+    std::vector<float> sorted;
+    for (const float p : point)
+        sorted.push_back(std::fabs(p - query));
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
+}
+
 TEST(CandidatePool, KeepsNearestWidthSortedAndPopsNearestUnexpanded)
 {
     CandidatePool<std::uint32_t> pool;
@@ -107,23 +128,51 @@ TEST(SpillHeap, PopsNearestFirstAcrossGrowth)
     heap.release();
 }
 
+TEST(SearchState, RunnersUpAreTheNearestNodesAfterTheResults)
+{
+    // A complete graph on points of a line, searched twice: the runners-up of a search are
+    // exactly the nodes ranked ef+1 .. ef+width, nearest first, and a new start forgets them.
+    constexpr std::uint32_t kCount = 200;
+    constexpr std::uint32_t kEf = 12;
+    constexpr std::uint32_t kRunnersUp = 20;
+    const std::vector<float> point = points_on_a_line(kCount, 9);
+    BuildSearchState search;
+    CandidatePool<std::uint32_t> runners_up;
+    ASSERT_EQ(search.init(system_memory_hooks(), kEf, kCount), HnswStatus::ok);
+    ASSERT_EQ(runners_up.init(system_memory_hooks(), kRunnersUp), HnswStatus::ok);
+    search.keep_runners_up(&runners_up);
+    for (const float query : {0.3f, -0.8f}) {
+        auto distance = [&](std::uint32_t id) { return std::fabs(point[id] - query); };
+        const std::vector<float> sorted = sorted_distances(point, query);
+        ASSERT_EQ(search.start(kCount - 1, distance(kCount - 1), 0, kEf), HnswStatus::ok);
+        std::uint32_t node;
+        while (search.pop_candidate(&node)) {
+            for (std::uint32_t next = 0; next < kCount; ++next) {
+                if (search.mark_visited(next))
+                    search.offer(next, distance(next));
+            }
+        }
+        ASSERT_EQ(search.result_count(), kEf);
+        ASSERT_EQ(runners_up.size(), kRunnersUp);
+        for (std::uint32_t i = 0; i < kRunnersUp; ++i) {
+            EXPECT_EQ(runners_up.distance(i), sorted[kEf + i]) << "query " << query << ", runner-up " << i;
+            EXPECT_EQ(distance(runners_up.id(i)), runners_up.distance(i));
+        }
+    }
+    search.release();
+    runners_up.release();
+}
+
 TEST(ScanSearchState, ResumedSearchHandsOutEveryNodeOnceInBatchesOfEf)
 {
     // A complete graph on points of a line: each batch is then exactly the next ef nearest,
     // and resuming until nothing is left returns every node once.
     constexpr std::uint64_t kCount = 300;
     constexpr std::uint32_t kEf = 16;
-    std::mt19937 random(5);
-    std::uniform_real_distribution<float> coordinate(-1.0f, 1.0f);
-    std::vector<float> point(kCount);
-    for (float &p : point)
-        p = coordinate(random);
+    const std::vector<float> point = points_on_a_line(kCount, 5);
     const float query = 0.25f;
     auto distance = [&](std::uint64_t id) { return std::fabs(point[id] - query); };
-    std::vector<float> sorted(kCount);
-    for (std::uint64_t id = 0; id < kCount; ++id)
-        sorted[id] = distance(id);
-    std::sort(sorted.begin(), sorted.end());
+    const std::vector<float> sorted = sorted_distances(point, query);
 
     ScanSearchState search;
     SpillHeap<std::uint64_t> spill;

@@ -131,8 +131,8 @@ public:
     }
 
     // Keeps, from the next start() on, the nearest nodes layer 0 lets go in `runners_up`, as
-    // many as its capacity (nullptr: none). They rank right after the results: each was let
-    // go for `ef` nearer ones, and the pool only gets nearer.
+    // many as its capacity, which must be at least 1 (nullptr: none). They rank right after
+    // the results: each was let go for `ef` nearer ones, and the pool only gets nearer.
     void keep_runners_up(CandidatePool<Id> *runners_up) noexcept { runners_up_ = runners_up; }
 
     // Keeps what layer 0 lets go in `spill` from the next start() on (nullptr: nothing).

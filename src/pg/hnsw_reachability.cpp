@@ -182,8 +182,9 @@ uint32 hnsw_link_unreachable(Relation index, BufferAccessStrategy strategy)
         const IndexMetric metric = index_metric(index);
         HnswGraphReader reader(index, metric, static_cast<int>(meta.dimensions), meta.m);
         float *vector = static_cast<float *>(palloc(sizeof(float) * meta.dimensions));
-        // Linking an element allocates a search's worth of memory (ef_construction vectors):
-        // freed after each, since a mass DELETE may leave thousands to link.
+        // Linking an element allocates a search's worth of memory (3 x ef_construction
+        // candidate vectors): freed after each, since a mass DELETE may leave thousands to
+        // link.
         MemoryContext link_context = AllocSetContextCreate(repair_context, "hnsw link element", ALLOCSET_DEFAULT_SIZES);
         for (uint32 element = 0; element < graph.count(); element++) {
             vacuum_delay_point();

@@ -53,6 +53,33 @@ EXPLAIN (COSTS OFF) EXECUTE hnsw_nearest('[1,2,3]', 10);
 RESET hnsw.iterative_scan;
 DEALLOCATE hnsw_nearest;
 RESET plan_cache_mode;
+-- window functions that need no row past the current one and its peers leave the LIMIT
+-- in force (reciprocal rank fusion, as in pgvector's hybrid search example); others,
+-- which may read the whole partition, do not
+EXPLAIN (COSTS OFF) SELECT id, rank() OVER (ORDER BY v <-> '[1,2,3]') FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) WITH semantic AS (
+    SELECT id, rank() OVER (ORDER BY v <-> '[1,2,3]') AS rank FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 20),
+  keyword AS (SELECT id, rank() OVER (ORDER BY id) AS rank FROM hnsw_plan WHERE id % 1000 = 7 ORDER BY id LIMIT 20)
+SELECT COALESCE(semantic.id, keyword.id) AS id,
+       COALESCE(1.0 / (60 + semantic.rank), 0.0) + COALESCE(1.0 / (60 + keyword.rank), 0.0) AS score
+FROM semantic FULL OUTER JOIN keyword ON semantic.id = keyword.id ORDER BY score DESC LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id, count(*) OVER () FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id, ntile(4) OVER (ORDER BY v <-> '[1,2,3]') FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id, sum(id) OVER (ORDER BY v <-> '[1,2,3]' ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING)
+FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+-- and the ranks through the index are the exact ones
+SET hnsw.ef_search = 200;
+CREATE TEMP TABLE ranked_by_index AS
+    SELECT v <-> '[1,2,3]' AS d, rank() OVER (ORDER BY v <-> '[1,2,3]') AS r FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+SET enable_indexscan = off;
+CREATE TEMP TABLE ranked_exactly AS
+    SELECT v <-> '[1,2,3]' AS d, rank() OVER (ORDER BY v <-> '[1,2,3]') AS r FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+RESET enable_indexscan;
+RESET hnsw.ef_search;
+SELECT (SELECT array_agg(d::text || ' ' || r ORDER BY r, d) FROM ranked_by_index) =
+       (SELECT array_agg(d::text || ' ' || r ORDER BY r, d) FROM ranked_exactly) AS same_ranks,
+       (SELECT max(r) FROM ranked_exactly) > 1 AS several_ranks;
+DROP TABLE ranked_by_index, ranked_exactly;
 DROP TABLE hnsw_plan;
 
 -- index validation

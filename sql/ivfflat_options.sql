@@ -83,6 +83,9 @@ PREPARE ivf_nearest(vector, int) AS SELECT id FROM ivf_plan ORDER BY v <-> $1 LI
 EXPLAIN (COSTS OFF) EXECUTE ivf_nearest('[1,2,3]', 10);
 DEALLOCATE ivf_nearest;
 RESET plan_cache_mode;
+-- so does one above a window function that reads no row past the current one and its peers
+EXPLAIN (COSTS OFF) SELECT id, rank() OVER (ORDER BY v <-> '[1,2,3]') FROM ivf_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id, count(*) OVER () FROM ivf_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 DROP TABLE ivf_plan;
 
 -- operator class validation

@@ -2,7 +2,9 @@
 
 extern "C" {
 #include "commands/vacuum.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/pathnodes.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 }
 
@@ -48,17 +50,77 @@ void reserve_settings_prefix(const char *prefix)
 #endif
 }
 
+namespace {
+
+// A window function whose value for a row may depend on rows after it other than its peers
+// (ntile, percent_rank, cume_dist count the whole partition; lead, last_value look ahead).
+// An aggregate's frame is the window's to bound.
+bool reads_ahead(Node *node, void *)
+{
+    if (node == nullptr)
+        return false;
+    if (IsA(node, WindowFunc)) {
+        const Oid function = castNode(WindowFunc, node)->winfnoid;
+        if (!castNode(WindowFunc, node)->winagg && function != F_ROW_NUMBER && function != F_RANK_ &&
+            function != F_DENSE_RANK_)
+            return true;
+    }
+    return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(reads_ahead)),
+                                  nullptr);
+}
+
+// Whether the query's window functions, fed its rows in the query's own order, need none
+// past the current row and its peers, so that a LIMIT above them bounds the rows the scan
+// must return: every window is ordered as the query is, has no partitions, ends its frame
+// at the current row, and the functions are row_number, rank, dense_rank or aggregates.
+// Reciprocal rank fusion, as pgvector's hybrid search example does it, is such a query:
+// rank() OVER (ORDER BY embedding <=> $1) ... ORDER BY embedding <=> $1 LIMIT 20.
+bool windows_stream_in_query_order(Query *parse)
+{
+    ListCell *cell;
+    foreach (cell, parse->windowClause) {
+        const auto *window = lfirst_node(WindowClause, cell);
+        if (window->partitionClause != NIL || !equal(window->orderClause, parse->sortClause) ||
+            (window->frameOptions & FRAMEOPTION_END_CURRENT_ROW) == 0)
+            return false;
+    }
+    return !reads_ahead(reinterpret_cast<Node *>(parse->targetList), nullptr);
+}
+
+// LIMIT plus OFFSET when both are constants (a NULL OFFSET counts as none), else -1.
+double constant_row_limit(const Query *parse)
+{
+    const Node *count = parse->limitCount;
+    const Node *offset = parse->limitOffset;
+    if (!IsA(count, Const) || (offset != nullptr && !IsA(offset, Const)))
+        return -1;
+    double rows = static_cast<double>(DatumGetInt64(castNode(Const, count)->constvalue));
+    if (offset != nullptr && !castNode(Const, offset)->constisnull)
+        rows += static_cast<double>(DatumGetInt64(castNode(Const, offset)->constvalue));
+    return Max(rows, 0.0);
+}
+
+}  // namespace
+
 bool scan_row_limit(PlannerInfo *root, double *limit)
 {
     *limit = root->limit_tuples;
     if (root->limit_tuples >= 0)
         return true;
-    const Query *parse = root->parse;
+    Query *parse = root->parse;
     const Node *count = parse->limitCount;
-    // The planner drops a known limit for the same reasons (grouping_planner).
-    return count != nullptr && !(IsA(count, Const) && castNode(Const, count)->constisnull) &&
-           parse->groupClause == NIL && parse->groupingSets == NIL && parse->distinctClause == NIL &&
-           !parse->hasAggs && !parse->hasWindowFuncs && !parse->hasTargetSRFs && !root->hasHavingQual;
+    // The planner drops a known limit for these reasons (grouping_planner), window
+    // functions included, of which some read no further than the LIMIT does.
+    if (count == nullptr || (IsA(count, Const) && castNode(Const, count)->constisnull) ||
+        parse->groupClause != NIL || parse->groupingSets != NIL || parse->distinctClause != NIL ||
+        parse->hasAggs || parse->hasTargetSRFs || root->hasHavingQual)
+        return false;
+    if (!parse->hasWindowFuncs)
+        return true;
+    if (!windows_stream_in_query_order(parse))
+        return false;
+    *limit = constant_row_limit(parse);
+    return true;
 }
 
 }  // namespace ann::pg

@@ -18,9 +18,9 @@ IndexAmRoutine *make_distance_index_routine(uint16 support_procs);
 // Keeps the settings namespace `prefix` (hnsw., ivfflat.) for the method's own settings.
 void reserve_settings_prefix(const char *prefix);
 
-// Whether a LIMIT bounds the rows the scan feeds (no grouping stands between them), and in
-// *limit its value, or -1 when that is known only when the plan runs (LIMIT $1 in a generic
-// plan, LIMIT (SELECT ...)).
+// Whether a LIMIT bounds the rows the scan feeds (no grouping stands between them, nor a
+// window function that reads ahead), and in *limit its value, or -1 when that is known
+// only when the plan runs (LIMIT $1 in a generic plan, LIMIT (SELECT ...)).
 bool scan_row_limit(PlannerInfo *root, double *limit);
 
 }  // namespace ann::pg

@@ -294,10 +294,11 @@ IndexBuildResult *build(Relation heap, Relation index, IndexInfo *index_info)
     // No synchronised scan: the sample must not depend on where another scan happens to be.
     table_index_build_scan(heap, index, index_info, false, true, sample_callback, &state, nullptr);
     if (state.sample_count < state.lists)
-        ereport(NOTICE, (errmsg("ivfflat index built from %lld rows for %d lists",
-                                static_cast<long long>(state.sample_count), state.lists),
-                         errdetail("Lists without rows get placeholder centres, so recall is low until "
-                                   "the index is rebuilt."),
+        // pgvector's message, which deployment scripts look for; the detail says why.
+        ereport(NOTICE, (errmsg("ivfflat index created with little data"),
+                         errdetail("It was built from %lld rows for %d lists; lists without rows get placeholder "
+                                   "centres, so recall is low until the index is rebuilt.",
+                                   static_cast<long long>(state.sample_count), state.lists),
                          errhint("Create the index once the table holds its data, or REINDEX it then.")));
 
     state.centres = cluster_sample(state);

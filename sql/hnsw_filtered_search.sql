@@ -98,6 +98,15 @@ FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10
 UPDATE items SET category = category WHERE id % 1000 = 3;
 SELECT array_agg(id) = exact_ids('id % 1000 = 3', 10) AS exact, count(*) AS rows
 FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+-- It reads the rows its snapshot sees: not one deleted, but one its own transaction
+-- inserted; in a serializable transaction too.
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+DELETE FROM items WHERE id = 3003;
+INSERT INTO items VALUES (7003, 3, '[1,1,1.5]');
+SELECT array_agg(id) = exact_ids('id % 1000 = 3', 10) AS exact, count(*) AS rows,
+       bool_or(id = 7003) AS sees_own_insert, bool_or(id = 3003) AS sees_deleted
+FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
+COMMIT;
 -- Without an iterative scan the filter is left to the executor, as in pgvector.
 SET hnsw.iterative_scan = off;
 SELECT count(*) < 6 AS short FROM (SELECT id FROM items WHERE id % 1000 = 3 ORDER BY v <-> '[1,1,1]' LIMIT 10) s;
@@ -150,9 +159,14 @@ BEGIN
 END $$;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = noisy_cluster() ORDER BY v <-> '[100,0]' LIMIT 10;
 DROP FUNCTION noisy_cluster;
-CREATE INDEX clusters_cluster ON clusters (cluster);
 RESET enable_seqscan;
 RESET enable_bitmapscan;
+-- A filter so selective that the scan would answer from the table is priced as that one
+-- pass, which runs no executor node per row: below a sequential scan and a sort, above a
+-- btree that finds the rows directly.
+EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE id % 1000 = 7 ORDER BY v <-> '[100,0]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE id < 8 ORDER BY v <-> '[100,0]' LIMIT 10;
+CREATE INDEX clusters_cluster ON clusters (cluster);
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> '[100,0]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> '[100,0]' LIMIT 10;
 DROP FUNCTION scan_cost;

@@ -48,11 +48,16 @@ bool cover(BufferHints &hints, Relation rel, BlockNumber block)
     return true;
 }
 
+BufferHints &hints_for(HintedRelation kind)
+{
+    return kind == HintedRelation::index ? index_hints : table_hints;
+}
+
 }  // namespace
 
 Buffer read_buffer_hinted(Relation rel, BlockNumber block, HintedRelation kind)
 {
-    BufferHints &hints = kind == HintedRelation::index ? index_hints : table_hints;
+    BufferHints &hints = hints_for(kind);
     if (RelationUsesLocalBuffers(rel) || !cover(hints, rel, block))
         return ReadBuffer(rel, block);
     const Buffer recent = hints.buffers[block];
@@ -67,11 +72,11 @@ Buffer read_buffer_hinted(Relation rel, BlockNumber block, HintedRelation kind)
 
 namespace ann::pg {
 
-Page prefetch_hinted_page(Relation index, BlockNumber block)
+Page prefetch_hinted_page(Relation rel, BlockNumber block, HintedRelation kind)
 {
-    const BufferHints &hints = index_hints;
+    const BufferHints &hints = hints_for(kind);
     if (hints.buffers == nullptr || block >= hints.capacity || hints.buffers[block] == InvalidBuffer ||
-        !RelFileNodeEquals(hints.node, index->rd_node))
+        !RelFileNodeEquals(hints.node, rel->rd_node))
         return nullptr;
     const Buffer buffer = hints.buffers[block];
     __builtin_prefetch(GetBufferDescriptor(buffer - 1));

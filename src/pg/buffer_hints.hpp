@@ -23,6 +23,6 @@ Buffer read_buffer_hinted(Relation rel, BlockNumber block, HintedRelation kind =
 // Where the block was last seen, without pinning it: a guess, good for prefetching only (the
 // buffer may hold another page by now). Starts loading that buffer's header and the page's
 // header. Null when unknown.
-Page prefetch_hinted_page(Relation index, BlockNumber block);
+Page prefetch_hinted_page(Relation rel, BlockNumber block, HintedRelation kind = HintedRelation::index);
 
 }  // namespace ann::pg

@@ -269,7 +269,8 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         state.search_ready = true;
     }
     state.filtered_search = state.filter != nullptr && state.mode != HnswIterativeScan::off;
-    state.table_fallback = state.filtered_search && scan_filter_can_rank_all(scan->heapRelation, index);
+    state.table_fallback = state.filtered_search && IsMVCCSnapshot(scan->xs_snapshot) &&
+                           scan_filter_can_rank_all(scan->heapRelation, index);
     state.search.spill_into(state.mode != HnswIterativeScan::off ? &state.spill : nullptr);
 
     state.dimensions = static_cast<int>(meta.dimensions);

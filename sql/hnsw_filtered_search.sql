@@ -166,6 +166,14 @@ RESET enable_bitmapscan;
 -- btree that finds the rows directly.
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE id % 1000 = 7 ORDER BY v <-> '[100,0]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE id < 8 ORDER BY v <-> '[100,0]' LIMIT 10;
+-- Not while the table's size is unknown (never vacuumed or analysed, its index built
+-- empty): the scan then cannot weigh the table, and stays on the graph.
+CREATE TABLE unsized (id int, v vector(2)) WITH (autovacuum_enabled = off);
+CREATE INDEX ON unsized USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 40);
+INSERT INTO unsized SELECT i, ARRAY[i % 97, i % 89]::real[]::vector FROM generate_series(1, 6000) i;
+SELECT reltuples < 0 AS size_unknown FROM pg_class WHERE relname = 'unsized';
+EXPLAIN (COSTS OFF) SELECT id FROM unsized WHERE id % 1000 = 7 ORDER BY v <-> '[1,1]' LIMIT 10;
+DROP TABLE unsized;
 CREATE INDEX clusters_cluster ON clusters (cluster);
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> '[100,0]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> '[100,0]' LIMIT 10;

@@ -73,6 +73,12 @@ void hnsw_link_element(Relation index, IndexMetric metric, const float *vector, 
 // (hnsw_reachability.cpp, run by VACUUM).
 uint32 hnsw_link_unreachable(Relation index, BufferAccessStrategy strategy);
 
+// Whether a filtered scan that still misses `missing` passing elements, which it finds at
+// `pass_rate` per element checked, should read the table of `table_rows` rows instead
+// (hnsw_scan.cpp). The cost estimate asks the same at the pass rate it expects. False while
+// the table's size is unknown (negative: never vacuumed or analysed).
+bool hnsw_table_is_cheaper(double missing, double pass_rate, double table_rows);
+
 // Rows checked and passed among the nearest `width` elements of `index` to the query of
 // `path`'s ORDER BY, against `clauses` (hnsw_probe.cpp); nothing checked when the planner
 // does not know the query or the filter's values, or the filter could raise an error.

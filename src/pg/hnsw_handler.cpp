@@ -117,12 +117,16 @@ double table_route_cost(PlannerInfo *root, IndexPath *path, List *clauses, doubl
            (cpu_operator_cost + filter.per_tuple) * rel->tuples;
 }
 
-bool may_rank_table(Relation index)
+// Whether the scan would give up on the graph for the table at once, finding passing
+// elements at `pass_rate`: by the test the scan itself applies (hnsw_table_is_cheaper),
+// which it makes during its first ef_search passing elements only.
+bool would_rank_table(Relation index, double pass_rate)
 {
     Relation heap = table_open(index->rd_index->indrelid, NoLock);
-    const bool may = scan_filter_can_rank_all(heap, index);
+    const bool would = scan_filter_can_rank_all(heap, index) &&
+                       hnsw_table_is_cheaper(hnsw_ef_search, pass_rate, heap->rd_rel->reltuples);
     table_close(heap, NoLock);
-    return may;
+    return would;
 }
 
 void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -178,18 +182,20 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         double filter_selectivity;
         List *clauses = scan_filter_planned(path->indexinfo->rel, &filter_selectivity);
         const double limit = row_limit < 0 ? hnsw_ef_search : Max(row_limit, 1.0);
+        double pass_rate = filter_selectivity;  // near the query
         if (clauses != NIL) {
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
             const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
             if (probe.checked > 0) {
                 const double near_query =
                     (probe.passed + kProbePriorRows * filter_selectivity) / (probe.checked + kProbePriorRows);
-                elements_per_row *= Min(1.0, filter_selectivity / near_query);
+                pass_rate = Max(filter_selectivity, near_query);
+                elements_per_row *= filter_selectivity / pass_rate;
             }
         }
         *total_cost = Max(*startup_cost,
                           per_ranked_tuple * ranked_tuples(tuples, m, tuples) * elements_per_row);
-        if (clauses != NIL && may_rank_table(index)) {
+        if (clauses != NIL && would_rank_table(index, pass_rate)) {
             // The planner prices the LIMIT as this share of the way from startup to total.
             const double share = Min(1.0, limit / Max(path->indexinfo->rel->rows, 1.0));
             const double through_graph = *startup_cost + (*total_cost - *startup_cost) * share;

@@ -167,9 +167,7 @@ bool table_is_cheaper(IndexScanDesc scan, const HnswScanState &state, uint32 wid
     const double passed = static_cast<double>(state.filter->passes);
     const double missing = static_cast<double>(width) - Min(passed, static_cast<double>(width));
     const double pass_rate = (passed + 1.0) / static_cast<double>(state.filter->checks);
-    // Negative while the table has never been vacuumed or analysed: its size is unknown.
-    const double table_rows = static_cast<double>(scan->heapRelation->rd_rel->reltuples);
-    return table_rows >= 0 && missing / pass_rate * kCheckCostInTableRows > table_rows;
+    return hnsw_table_is_cheaper(missing, pass_rate, static_cast<double>(scan->heapRelation->rd_rel->reltuples));
 }
 
 enum class BatchEnd { complete, table_is_cheaper };
@@ -407,6 +405,11 @@ void attach_filter(IndexScanDesc scan, ScanFilter *filter)
 }
 
 }  // namespace
+
+bool hnsw_table_is_cheaper(double missing, double pass_rate, double table_rows)
+{
+    return table_rows >= 0 && missing / pass_rate * kCheckCostInTableRows > table_rows;
+}
 
 void hnsw_scan_attach_filter(IndexScanDesc scan, ScanFilter *filter)
 {

@@ -19,6 +19,7 @@ extern "C" {
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
 #include "utils/lsyscache.h"
@@ -374,6 +375,7 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
     // As a sequential scan would: the whole relation is read, and a big one through a ring
     // of buffers, so that it does not push everything else out of shared_buffers.
     PredicateLockRelation(heap, snapshot);
+    pgstat_count_heap_scan(heap);
     const BlockNumber blocks = RelationGetNumberOfBlocks(heap);
     BufferAccessStrategy strategy =
         blocks > static_cast<BlockNumber>(NBuffers / 4) ? GetAccessStrategy(BAS_BULKREAD) : nullptr;
@@ -385,6 +387,9 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
         if (strategy == nullptr)
             prefetch_pages_ahead(heap, block);
         LockBuffer(buffer, BUFFER_LOCK_SHARE);
+#if PG_VERSION_NUM < 170000
+        TestForOldSnapshot(snapshot, heap, BufferGetPage(buffer));
+#endif
         const uint32 visible_count = visible_offsets(heap, buffer, block, snapshot, visible);
         LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
         Page page = BufferGetPage(buffer);
@@ -394,6 +399,7 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
             tuple->t_len = ItemIdGetLength(item);
             tuple->t_tableOid = RelationGetRelid(heap);
             ItemPointerSet(&tuple->t_self, block, visible[i]);
+            pgstat_count_heap_getnext(heap);
             slot->tts_tableOid = RelationGetRelid(heap);
             ExecStoreBufferHeapTuple(tuple, slot, buffer);
             context->ecxt_scantuple = slot;

@@ -65,6 +65,9 @@ SELECT COALESCE(semantic.id, keyword.id) AS id,
 FROM semantic FULL OUTER JOIN keyword ON semantic.id = keyword.id ORDER BY score DESC LIMIT 5;
 EXPLAIN (COSTS OFF) SELECT id, count(*) OVER () FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id, ntile(4) OVER (ORDER BY v <-> '[1,2,3]') FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id, lag(id) OVER w, first_value(id) OVER w FROM hnsw_plan
+WINDOW w AS (ORDER BY v <-> '[1,2,3]') ORDER BY v <-> '[1,2,3]' LIMIT 10;
+EXPLAIN (COSTS OFF) SELECT id, lead(id) OVER (ORDER BY v <-> '[1,2,3]') FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id, sum(id) OVER (ORDER BY v <-> '[1,2,3]' ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING)
 FROM hnsw_plan ORDER BY v <-> '[1,2,3]' LIMIT 10;
 -- and the ranks through the index are the exact ones

@@ -52,18 +52,29 @@ void reserve_settings_prefix(const char *prefix)
 
 namespace {
 
-// A window function whose value for a row may depend on rows after it other than its peers
-// (ntile, percent_rank, cume_dist count the whole partition; lead, last_value look ahead).
-// An aggregate's frame is the window's to bound.
+// Whether a window function's value for a row may depend on rows after it other than its
+// peers: ntile, percent_rank and cume_dist count the whole partition, lead looks ahead.
+// row_number, rank, dense_rank and lag look back; aggregates and first_value, last_value,
+// nth_value read their frame, which the window must end at the current row.
 bool reads_ahead(Node *node, void *)
 {
     if (node == nullptr)
         return false;
-    if (IsA(node, WindowFunc)) {
-        const Oid function = castNode(WindowFunc, node)->winfnoid;
-        if (!castNode(WindowFunc, node)->winagg && function != F_ROW_NUMBER && function != F_RANK_ &&
-            function != F_DENSE_RANK_)
+    if (IsA(node, WindowFunc) && !castNode(WindowFunc, node)->winagg) {
+        switch (castNode(WindowFunc, node)->winfnoid) {
+        case F_ROW_NUMBER:
+        case F_RANK_:
+        case F_DENSE_RANK_:
+        case F_LAG_ANYELEMENT:
+        case F_LAG_ANYELEMENT_INT4:
+        case F_LAG_ANYCOMPATIBLE_INT4_ANYCOMPATIBLE:
+        case F_FIRST_VALUE:
+        case F_LAST_VALUE:
+        case F_NTH_VALUE:
+            break;
+        default:
             return true;
+        }
     }
     return expression_tree_walker(node, reinterpret_cast<bool (*)()>(reinterpret_cast<void (*)()>(reads_ahead)),
                                   nullptr);
@@ -72,7 +83,7 @@ bool reads_ahead(Node *node, void *)
 // Whether the query's window functions, fed its rows in the query's own order, need none
 // past the current row and its peers, so that a LIMIT above them bounds the rows the scan
 // must return: every window is ordered as the query is, has no partitions, ends its frame
-// at the current row, and the functions are row_number, rank, dense_rank or aggregates.
+// at the current row, and no function reads ahead.
 // Reciprocal rank fusion, as pgvector's hybrid search example does it, is such a query:
 // rank() OVER (ORDER BY embedding <=> $1) ... ORDER BY embedding <=> $1 LIMIT 20.
 bool windows_stream_in_query_order(Query *parse)

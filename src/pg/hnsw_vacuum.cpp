@@ -58,13 +58,24 @@ public:
     void free_dead();
 
 private:
-    // With `may_be_new`, for walks over every page, an all-zero page is returned unchecked.
-    Buffer read_locked(BlockNumber block, int mode, bool may_be_new = false)
+    Buffer read_locked(BlockNumber block, int mode)
     {
         Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, block, RBM_NORMAL, info_->strategy);
         LockBuffer(buffer, mode);
-        if (!(may_be_new && PageIsNew(BufferGetPage(buffer))))
-            hnsw_check_page(index_, BufferGetPage(buffer), block);
+        hnsw_check_page(index_, BufferGetPage(buffer), block);
+        return buffer;
+    }
+    // For walks over every page: InvalidBuffer for an all-zero page, which such a walk
+    // passes by (see hnsw_check_page), else the page, checked and locked.
+    Buffer read_walked(BlockNumber block, int mode)
+    {
+        Buffer buffer = ReadBufferExtended(index_, MAIN_FORKNUM, block, RBM_NORMAL, info_->strategy);
+        LockBuffer(buffer, mode);
+        if (PageIsNew(BufferGetPage(buffer))) {
+            UnlockReleaseBuffer(buffer);
+            return InvalidBuffer;
+        }
+        hnsw_check_page(index_, BufferGetPage(buffer), block);
         return buffer;
     }
     bool is_dead(uint64 id) const
@@ -143,11 +154,9 @@ void Vacuum::remove_heap_tids(IndexBulkDeleteCallback callback, void *callback_s
     ItemPointerSetInvalid(&highest_live_);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         vacuum_delay_point();
-        Buffer buffer = read_locked(block, BUFFER_LOCK_EXCLUSIVE, true);
-        if (PageIsNew(BufferGetPage(buffer))) {
-            UnlockReleaseBuffer(buffer);
+        Buffer buffer = read_walked(block, BUFFER_LOCK_EXCLUSIVE);
+        if (buffer == InvalidBuffer)
             continue;
-        }
         GenericXLogState *state = nullptr;
         Page page = BufferGetPage(buffer);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
@@ -400,12 +409,10 @@ void Vacuum::repair()
     MemoryContext element_context = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum repair", ALLOCSET_DEFAULT_SIZES);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         vacuum_delay_point();
-        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE, true);
-        Page page = BufferGetPage(buffer);
-        if (PageIsNew(page)) {
-            UnlockReleaseBuffer(buffer);
+        Buffer buffer = read_walked(block, BUFFER_LOCK_SHARE);
+        if (buffer == InvalidBuffer)
             continue;
-        }
+        Page page = BufferGetPage(buffer);
         const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         // Live elements of this page that link to a dead one, found under one lock.
         uint64 needs_repair[MaxOffsetNumber];
@@ -455,9 +462,11 @@ void Vacuum::note_highest_live_anywhere()
     const BlockNumber blocks = RelationGetNumberOfBlocks(index_);
     for (BlockNumber block = kHnswMetaBlock + 1; block < blocks; block++) {
         CHECK_FOR_INTERRUPTS();
-        Buffer buffer = read_locked(block, BUFFER_LOCK_SHARE, true);
+        Buffer buffer = read_walked(block, BUFFER_LOCK_SHARE);
+        if (buffer == InvalidBuffer)
+            continue;
         Page page = BufferGetPage(buffer);
-        const OffsetNumber max_offset = PageIsNew(page) ? InvalidOffsetNumber : PageGetMaxOffsetNumber(page);
+        const OffsetNumber max_offset = PageGetMaxOffsetNumber(page);
         for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++) {
             const HnswElementTuple *element = HnswGraphReader::element_at(page, offset);
             ItemPointerData tid;

@@ -208,10 +208,8 @@ bool fetch_heap_row(ScanFilter *filter, IndexScanDesc scan, ItemPointerData tid)
     HeapTuple tuple = &reinterpret_cast<BufferHeapTupleTableSlot *>(filter->slot)->base.tupdata;
     bool all_dead = false;
     const bool found = heap_hot_search_buffer(&tid, heap, buffer, scan->xs_snapshot, tuple, &all_dead, true);
-    if (found) {
-        filter->slot->tts_tableOid = RelationGetRelid(heap);
+    if (found)
         ExecStoreBufferHeapTuple(tuple, filter->slot, buffer);
-    }
     LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
     ReleaseBuffer(buffer);
     return found;
@@ -400,7 +398,6 @@ void scan_filter_rank_all(ScanFilter *filter, IndexScanDesc scan, IndexMetric me
             tuple->t_tableOid = RelationGetRelid(heap);
             ItemPointerSet(&tuple->t_self, block, visible[i]);
             pgstat_count_heap_getnext(heap);
-            slot->tts_tableOid = RelationGetRelid(heap);
             ExecStoreBufferHeapTuple(tuple, slot, buffer);
             context->ecxt_scantuple = slot;
             MemoryContext old = MemoryContextSwitchTo(context->ecxt_per_tuple_memory);

@@ -153,6 +153,33 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
     }
 }
 
+void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
+{
+    constexpr uint32 kMaxElements = 16;
+    Page pages[kMaxElements];
+    count = Min(count, kMaxElements);
+    for (uint32 i = 0; i < count; i++) {
+        pages[i] = prefetch_hinted_page(index_, static_cast<BlockNumber>(ids[i] >> 16));
+        if (pages[i] != nullptr)
+            __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
+    }
+    const Size element_bytes = layout_.links_offset() + sizeof(ItemPointerData) * hnsw_level_capacity(layout_.m(), 0);
+    for (uint32 i = 0; i < count; i++) {
+        const OffsetNumber offset = static_cast<OffsetNumber>(ids[i] & 0xFFFF);
+        if (pages[i] == nullptr || offset < FirstOffsetNumber || offset > MaxOffsetNumber)
+            continue;
+        const ItemIdData item = *PageGetItemId(pages[i], offset);
+        const Size start = ItemIdGetOffset(&item);
+        if (!ItemIdIsNormal(&item) || start + element_bytes > BLCKSZ)
+            continue;
+        const char *element = static_cast<const char *>(pages[i]) + start;
+        __builtin_prefetch(element);
+        for (Size at = layout_.links_offset(); at < element_bytes; at += 64)
+            __builtin_prefetch(element + at);
+        __builtin_prefetch(element + element_bytes - 1);
+    }
+}
+
 // Offers the neighbours whose vectors the cache has, the way expand_layer does in the
 // in-memory build: all their vectors start loading, then distances are computed in order.
 // Returns how many are left for the pages, kept in their order at the front of `ids`.

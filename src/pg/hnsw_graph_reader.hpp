@@ -48,6 +48,10 @@ public:
     template <typename SearchLike>
     void expand(SearchLike &state, uint64 node, const float *query);
 
+    // Starts loading the layer-0 links of elements about to be expanded, so that their cache
+    // misses overlap: the pages' buffer headers and line pointers first, then the links.
+    void prefetch_layer0_links(const uint64 *ids, uint32 count);
+
     // Copies the vector of element `id` into `out`; false if it is no longer an element or
     // has no rows left (such an element only awaits VACUUM's repair and must not be linked).
     // With chunked storage, `first_chunk` (if given) receives the TID of the vector's first

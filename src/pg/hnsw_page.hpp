@@ -247,6 +247,7 @@ public:
         return reinterpret_cast<const ItemPointerData *>(element->body);
     }
 
+    Size links_offset() const { return links_offset_; }
     ItemPointerData *links(HnswElementTuple *element) const
     {
         return reinterpret_cast<ItemPointerData *>(reinterpret_cast<char *>(element) + links_offset_);

@@ -151,12 +151,49 @@ bool within_budget(const HnswScanState &state)
            memory <= static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier;
 }
 
-bool element_passes(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, uint64 id,
-                    float distance)
+// Nodes a filtered search has popped and not yet checked against the filter. Their rows
+// are checked a group at a time, so that the cache misses of reading them from the table
+// overlap (scan_filter_prefetch) instead of following one another: those misses were most
+// of a check's cost. The search pops a few nodes more meanwhile than it would with each
+// check done at once, as its bound tightens only when a group is checked.
+constexpr uint32 kChecksPerGroup = 8;
+constexpr uint32 kExpansionsPerGroup = 4;
+
+struct PendingChecks {
+    uint64 ids[kChecksPerGroup];
+    float distances[kChecksPerGroup];
+    uint32 count;
+};
+
+// Checks the pending nodes and accepts those whose rows pass. Their vectors are not
+// re-ranked from the page here: collect_results does that for every node handed out, and a
+// node whose slot took another element since it was ranked belonged to rows all gone.
+void check_pending(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, PendingChecks &pending)
 {
-    const uint32 count = reader.read_heap_tids(id, &state.check_tids, 0, &state.check_tid_capacity,
-                                               ranked_by(state), distance);
-    return count > 0 && scan_filter_passes(state.filter, scan, state.check_tids, count);
+    uint32 row_start[kChecksPerGroup + 1];
+    uint32 rows = 0;
+    for (uint32 i = 0; i < pending.count; i++) {
+        row_start[i] = rows;
+        rows = reader.read_heap_tids(pending.ids[i], &state.check_tids, rows, &state.check_tid_capacity);
+    }
+    row_start[pending.count] = rows;
+    scan_filter_prefetch(state.filter, scan, state.check_tids, rows);
+    for (uint32 i = 0; i < pending.count; i++) {
+        const uint32 count = row_start[i + 1] - row_start[i];
+        if (count > 0 && scan_filter_passes(state.filter, scan, state.check_tids + row_start[i], count))
+            state.filtered.accept(pending.ids[i], pending.distances[i]);
+    }
+    pending.count = 0;
+}
+
+// Queues a node to be checked, checking the group once it is full.
+void check_later(IndexScanDesc scan, HnswScanState &state, HnswGraphReader &reader, PendingChecks &pending,
+                 uint64 id, float distance)
+{
+    pending.ids[pending.count] = id;
+    pending.distances[pending.count++] = distance;
+    if (pending.count == kChecksPerGroup)
+        check_pending(scan, state, reader, pending);
 }
 
 // Whether reading the whole table would now cost less than searching on for the batch's
@@ -183,26 +220,44 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
     const uint32 width = static_cast<uint32>(hnsw_ef_search);
     if (filtered.begin_batch(width) != core::HnswStatus::ok)
         ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
+    PendingChecks pending;
+    pending.count = 0;
     if (first) {
         for (uint32 i = 0; i < state.search.result_count(); i++) {
-            const uint64 id = state.search.result_id(i);
             const float distance = state.search.result_distance(i);
-            if (filtered.within_limit(distance) && element_passes(scan, state, reader, id, distance))
-                filtered.accept(id, distance);
+            if (filtered.within_limit(distance))
+                check_later(scan, state, reader, pending, state.search.result_id(i), distance);
         }
     }
-    uint64 node;
-    float distance;
     uint32 popped = 0;
-    while (filtered.pop(&node, &distance)) {
-        CHECK_FOR_INTERRUPTS();
-        if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
-            state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
-            return BatchEnd::table_is_cheaper;
-        if (filtered.within_limit(distance) && element_passes(scan, state, reader, node, distance))
-            filtered.accept(node, distance);
-        if (within_budget(state))
-            reader.expand(filtered, node, state.query);
+    for (;;) {
+        // A few nodes are popped at once, so that reading their links overlaps. One may then
+        // be expanded that a check of the group before it would have left in the frontier.
+        uint64 nodes[kExpansionsPerGroup];
+        float distances[kExpansionsPerGroup];
+        uint32 count = 0;
+        while (count < kExpansionsPerGroup && filtered.pop(&nodes[count], &distances[count]))
+            count++;
+        if (count == 0) {
+            if (pending.count == 0)
+                break;
+            // The bound may tighten with the last group, so the search may be done.
+            check_pending(scan, state, reader, pending);
+            continue;
+        }
+        const bool expanding = within_budget(state);
+        if (expanding)
+            reader.prefetch_layer0_links(nodes, count);
+        for (uint32 i = 0; i < count; i++) {
+            CHECK_FOR_INTERRUPTS();
+            if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
+                state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
+                return BatchEnd::table_is_cheaper;
+            if (expanding)
+                reader.expand(filtered, nodes[i], state.query);
+            if (filtered.within_limit(distances[i]))
+                check_later(scan, state, reader, pending, nodes[i], distances[i]);
+        }
     }
     return BatchEnd::complete;
 }

@@ -253,6 +253,36 @@ bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointe
     return passed;
 }
 
+void scan_filter_prefetch(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids, uint32 count)
+{
+    if (filter->qual == nullptr || !reads_heap_directly(filter, scan))
+        return;
+    // Two rounds: the line pointers, then the rows they point at. The pages are read
+    // unlocked, as guesses (buffer_hints.hpp): every offset is bounded before use.
+    constexpr uint32 kMaxRows = 64;
+    Page pages[kMaxRows];
+    count = Min(count, kMaxRows);
+    for (uint32 i = 0; i < count; i++) {
+        pages[i] = prefetch_hinted_page(scan->heapRelation, ItemPointerGetBlockNumber(&heap_tids[i]),
+                                        HintedRelation::table);
+        if (pages[i] != nullptr)
+            __builtin_prefetch(PageGetItemId(pages[i], ItemPointerGetOffsetNumber(&heap_tids[i])));
+    }
+    for (uint32 i = 0; i < count; i++) {
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&heap_tids[i]);
+        if (pages[i] == nullptr || offset < FirstOffsetNumber || offset > MaxHeapTuplesPerPage)
+            continue;
+        const ItemIdData item = *PageGetItemId(pages[i], offset);
+        const Size start = ItemIdGetOffset(&item);
+        const Size length = ItemIdGetLength(&item);
+        if (!ItemIdIsNormal(&item) || length == 0 || start + length > BLCKSZ)
+            continue;
+        // The header, and the last columns (a filter's are often stored after the vector).
+        __builtin_prefetch(static_cast<const char *>(pages[i]) + start);
+        __builtin_prefetch(static_cast<const char *>(pages[i]) + start + length - 1);
+    }
+}
+
 bool scan_filter_can_rank_all(Relation heap, Relation index)
 {
     return heap->rd_tableam == GetHeapamTableAmRoutine() && index->rd_index->indkey.values[0] != 0 &&

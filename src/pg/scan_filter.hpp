@@ -69,6 +69,12 @@ List *scan_filter_planned(RelOptInfo *rel, double *selectivity);
 bool scan_filter_passes(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids,
                         uint32 count);
 
+// Starts loading the table rows at `heap_tids`, which scan_filter_passes is about to check:
+// a filtered graph search checks rows scattered over the table, each a chain of cache misses
+// (buffer header, line pointer, row), and a group of them loaded together costs little more
+// than one.
+void scan_filter_prefetch(ScanFilter *filter, IndexScanDesc scan, const ItemPointerData *heap_tids, uint32 count);
+
 // Whether scan_filter_rank_all can stand in for `index` on `heap`: not for an expression
 // index (no column to read), nor for a partial index (a query that implies its predicate
 // leaves the predicate out of the scan's qual, so rows outside the index would pass), nor

@@ -147,13 +147,17 @@ BEGIN
     RETURN (plan -> 0 -> 'Plan' ->> 'Total Cost')::float8;
 END $$;
 SET hnsw.iterative_scan = relaxed_order;
--- The probe runs only where another index could find the filter's rows, the rival whose
--- choice it informs: with none (the primary key is on another column), both filters are
--- priced by their selectivity alone. With the btree, the plans at the end differ.
 SELECT scan_cost('SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> ''[100,0]'' LIMIT 10')
-     = scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
-    AS priced_alike_without_rival;
-CREATE INDEX clusters_cluster ON clusters (cluster);
+     > 2 * scan_cost('SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+    AS far_cluster_costs_more;
+-- The probe can only make the graph cheaper, so it runs only where that could change the
+-- plan: not for a broad filter, which the graph wins by far over a pass of the table, unless
+-- another index could find the filter's rows (see after the btree below).
+CREATE TABLE half_costs AS
+SELECT scan_cost('SELECT id FROM clusters WHERE cluster NOT BETWEEN 5 AND 14 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+       AS near_half,
+       scan_cost('SELECT id FROM clusters WHERE cluster BETWEEN 5 AND 14 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+       AS far_half;
 -- The probe calls no function that is not leakproof, even one of no column: here the
 -- planner's own estimate calls it, the probe does not.
 CREATE FUNCTION noisy_cluster() RETURNS int LANGUAGE plpgsql STABLE AS $$
@@ -178,6 +182,13 @@ INSERT INTO unsized SELECT i, ARRAY[i % 97, i % 89]::real[]::vector FROM generat
 SELECT reltuples < 0 AS size_unknown FROM pg_class WHERE relname = 'unsized';
 EXPLAIN (COSTS OFF) SELECT id FROM unsized WHERE id % 1000 = 7 ORDER BY v <-> '[1,1]' LIMIT 10;
 DROP TABLE unsized;
+CREATE INDEX clusters_cluster ON clusters (cluster);
+SELECT scan_cost('SELECT id FROM clusters WHERE cluster NOT BETWEEN 5 AND 14 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+       < near_half AS near_half_probed,
+       scan_cost('SELECT id FROM clusters WHERE cluster BETWEEN 5 AND 14 ORDER BY v <-> ''[100,0]'' LIMIT 10')
+       = far_half AS far_half_alike
+FROM half_costs;
+DROP TABLE half_costs;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 0 ORDER BY v <-> '[100,0]' LIMIT 10;
 EXPLAIN (COSTS OFF) SELECT id FROM clusters WHERE cluster = 10 ORDER BY v <-> '[100,0]' LIMIT 10;
 DROP FUNCTION scan_cost;

@@ -99,10 +99,10 @@ constexpr double kCheckedElementCost = 2.0;
 //
 // The probe is a search of its own, on every planning of the query (a prepared statement
 // whose plans it makes cheaper gets a custom plan each time): half a millisecond on
-// GloVe-100, a fifth of a 10% filter's whole query. So it runs only where another index of
-// the table could find the filter's rows, the rival whose choice it exists to inform;
-// against a sequential scan alone a filter on the query's own cluster is priced by its
-// selectivity, which may leave the exact plan to a query the graph would answer faster.
+// GloVe-100, a fifth of a 10% filter's whole query. It can only make the graph cheaper, so
+// it runs only where that could change the plan: where another index of the table could
+// find the filter's rows, or where the graph's price is not far below the table pass that a
+// sequential scan makes (which parallel workers share: the divisor below is generous).
 constexpr double kProbePriorRows = 100.0;
 
 // Whether an index other than `path`'s could serve the filter `clauses`: one on a column
@@ -128,6 +128,14 @@ bool filter_has_rival_index(const IndexPath *path, List *clauses)
     }
     bms_free(columns);
     return rival;
+}
+
+// Whether the probe could change the plan, for a graph priced at `graph` (LIMIT applied)
+// without it and a table pass priced at `table`.
+bool probe_may_change_plan(const IndexPath *path, List *clauses, double graph, double table)
+{
+    const double sequential_divisor = 2.0 * (1 + max_parallel_workers_per_gather);
+    return graph * sequential_divisor > table || filter_has_rival_index(path, clauses);
 }
 
 // What the scan costs when it gives up on the graph for the table (scan_filter_rank_all),
@@ -215,31 +223,32 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         List *clauses = scan_filter_planned(path->indexinfo->rel, &filter_selectivity);
         const double limit = row_limit < 0 ? hnsw_ef_search : Max(row_limit, 1.0);
         double pass_rate = filter_selectivity;  // near the query
+        auto graph_cost = [&]() {
+            return Max(*startup_cost, per_ranked_tuple * ranked_tuples(tuples, m, tuples) * elements_per_row);
+        };
+        // The planner prices the LIMIT as this share of the way from startup to total.
+        const double share = Min(1.0, limit / Max(path->indexinfo->rel->rows, 1.0));
+        auto limited = [&](double total) { return *startup_cost + (total - *startup_cost) * share; };
+        double through_table = 0;
         if (clauses != NIL) {
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
-            const HnswProbe probe = filter_has_rival_index(path, clauses)
-                                        ? hnsw_probe_filter(path, index, clauses, hnsw_ef_search)
-                                        : HnswProbe{0, 0};
-            if (probe.checked > 0) {
-                const double near_query =
-                    (probe.passed + kProbePriorRows * filter_selectivity) / (probe.checked + kProbePriorRows);
-                pass_rate = Max(filter_selectivity, near_query);
-                elements_per_row *= filter_selectivity / pass_rate;
+            through_table = table_route_cost(root, path, clauses, first.indexTotalCost);
+            if (probe_may_change_plan(path, clauses, limited(graph_cost()), through_table)) {
+                const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
+                if (probe.checked > 0) {
+                    const double near_query =
+                        (probe.passed + kProbePriorRows * filter_selectivity) / (probe.checked + kProbePriorRows);
+                    pass_rate = Max(filter_selectivity, near_query);
+                    elements_per_row *= filter_selectivity / pass_rate;
+                }
             }
         }
-        *total_cost = Max(*startup_cost,
-                          per_ranked_tuple * ranked_tuples(tuples, m, tuples) * elements_per_row);
-        if (clauses != NIL && would_rank_table(index, pass_rate)) {
-            // The planner prices the LIMIT as this share of the way from startup to total.
-            const double share = Min(1.0, limit / Max(path->indexinfo->rel->rows, 1.0));
-            const double through_graph = *startup_cost + (*total_cost - *startup_cost) * share;
-            const double through_table = table_route_cost(root, path, clauses, first.indexTotalCost);
-            if (through_table < through_graph) {
-                *startup_cost = through_table;
-                *total_cost = through_table;
-                // The table rows the executor then fetches are the passing ones only.
-                *selectivity = filter_selectivity;
-            }
+        *total_cost = graph_cost();
+        if (clauses != NIL && would_rank_table(index, pass_rate) && through_table < limited(*total_cost)) {
+            *startup_cost = through_table;
+            *total_cost = through_table;
+            // The table rows the executor then fetches are the passing ones only.
+            *selectivity = filter_selectivity;
         }
     }
     index_close(index, NoLock);

@@ -155,6 +155,8 @@ void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
 
 void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
 {
+    // The most line pointers a page has room for, so that a guess never reads past it.
+    constexpr OffsetNumber kMaxLinePointers = (BLCKSZ - SizeOfPageHeaderData) / sizeof(ItemIdData);
     constexpr uint32 kMaxElements = 16;
     Page pages[kMaxElements];
     count = Min(count, kMaxElements);
@@ -166,7 +168,7 @@ void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
     const Size element_bytes = layout_.links_offset() + sizeof(ItemPointerData) * hnsw_level_capacity(layout_.m(), 0);
     for (uint32 i = 0; i < count; i++) {
         const OffsetNumber offset = static_cast<OffsetNumber>(ids[i] & 0xFFFF);
-        if (pages[i] == nullptr || offset < FirstOffsetNumber || offset > MaxOffsetNumber)
+        if (pages[i] == nullptr || offset < FirstOffsetNumber || offset > kMaxLinePointers)
             continue;
         const ItemIdData item = *PageGetItemId(pages[i], offset);
         const Size start = ItemIdGetOffset(&item);

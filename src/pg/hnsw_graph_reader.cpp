@@ -128,53 +128,65 @@ uint32 HnswGraphReader::read_links(uint64 id, int level, ItemPointerData *links)
     return count;
 }
 
+namespace {
+
+// The most line pointers a page has room for, so that a guess never reads past the page.
+constexpr OffsetNumber kMaxLinePointers = (BLCKSZ - SizeOfPageHeaderData) / sizeof(ItemIdData);
+
+// The first of two prefetch rounds over elements: each one's buffer header and line pointer,
+// on the page the hints say holds it. pages[i] is that guess, or null.
+void prefetch_line_pointers(Relation index, const uint64 *ids, uint32 count, Page *pages)
+{
+    for (uint32 i = 0; i < count; i++) {
+        pages[i] = prefetch_hinted_page(index, static_cast<BlockNumber>(ids[i] >> 16));
+        if (pages[i] != nullptr)
+            __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
+    }
+}
+
+// Where element `id` starts on a guessed `page`, read unlocked: null when there is no page,
+// or its line pointer is out of range or leaves no room for `bytes` on the page.
+const char *guessed_element(Page page, uint64 id, Size bytes)
+{
+    const OffsetNumber offset = static_cast<OffsetNumber>(id & 0xFFFF);
+    if (page == nullptr || offset < FirstOffsetNumber || offset > kMaxLinePointers)
+        return nullptr;
+    const ItemIdData item = *PageGetItemId(page, offset);
+    const Size start = ItemIdGetOffset(&item);
+    if (!ItemIdIsNormal(&item) || start + bytes > BLCKSZ)
+        return nullptr;
+    return static_cast<const char *>(page) + start;
+}
+
+}  // namespace
+
 // Starts loading the pages, line pointers and inline vectors of elements about to be ranked,
 // so their cache misses overlap instead of following one another. Reads nothing it relies
 // on: a stale hint or a line pointer changing under us only wastes a prefetch.
 void HnswGraphReader::prefetch_elements(const uint64 *ids, uint32 count)
 {
     Page pages[2 * kHnswMaxM];
-    for (uint32 i = 0; i < count; i++) {
-        pages[i] = prefetch_hinted_page(index_, static_cast<BlockNumber>(ids[i] >> 16));
-        if (pages[i] != nullptr)
-            __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
-    }
+    prefetch_line_pointers(index_, ids, count, pages);
     if (!layout_.vector_inline())
         return;
     const Size vector_bytes = sizeof(float) * layout_.dimensions();
     for (uint32 i = 0; i < count; i++) {
-        if (pages[i] == nullptr)
-            continue;
-        const ItemIdData item = *PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF));
-        const Size start = ItemIdGetOffset(&item) + kHnswElementHeaderSize;
-        if (start + vector_bytes > BLCKSZ)
-            continue;
-        core::prefetch_vector(static_cast<const char *>(pages[i]) + start, vector_bytes);
+        if (const char *element = guessed_element(pages[i], ids[i], kHnswElementHeaderSize + vector_bytes))
+            core::prefetch_vector(element + kHnswElementHeaderSize, vector_bytes);
     }
 }
 
 void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
 {
-    // The most line pointers a page has room for, so that a guess never reads past it.
-    constexpr OffsetNumber kMaxLinePointers = (BLCKSZ - SizeOfPageHeaderData) / sizeof(ItemIdData);
     constexpr uint32 kMaxElements = 16;
     Page pages[kMaxElements];
     count = Min(count, kMaxElements);
-    for (uint32 i = 0; i < count; i++) {
-        pages[i] = prefetch_hinted_page(index_, static_cast<BlockNumber>(ids[i] >> 16));
-        if (pages[i] != nullptr)
-            __builtin_prefetch(PageGetItemId(pages[i], static_cast<OffsetNumber>(ids[i] & 0xFFFF)));
-    }
+    prefetch_line_pointers(index_, ids, count, pages);
     const Size element_bytes = layout_.links_offset() + sizeof(ItemPointerData) * hnsw_level_capacity(layout_.m(), 0);
     for (uint32 i = 0; i < count; i++) {
-        const OffsetNumber offset = static_cast<OffsetNumber>(ids[i] & 0xFFFF);
-        if (pages[i] == nullptr || offset < FirstOffsetNumber || offset > kMaxLinePointers)
+        const char *element = guessed_element(pages[i], ids[i], element_bytes);
+        if (element == nullptr)
             continue;
-        const ItemIdData item = *PageGetItemId(pages[i], offset);
-        const Size start = ItemIdGetOffset(&item);
-        if (!ItemIdIsNormal(&item) || start + element_bytes > BLCKSZ)
-            continue;
-        const char *element = static_cast<const char *>(pages[i]) + start;
         __builtin_prefetch(element);
         for (Size at = layout_.links_offset(); at < element_bytes; at += 64)
             __builtin_prefetch(element + at);

@@ -99,10 +99,10 @@ constexpr double kCheckedElementCost = 2.0;
 //
 // The probe is a search of its own, on every planning of the query (a prepared statement
 // whose plans it makes cheaper gets a custom plan each time): half a millisecond on
-// GloVe-100, a fifth of a 10% filter's whole query. It can only make the graph cheaper, so
-// it runs only where that could change the plan: where another index of the table could
-// find the filter's rows, or where the graph's price is not far below the table pass that a
-// sequential scan makes (which parallel workers share: the divisor below is generous).
+// GloVe-100, a fifth of a 10% filter's whole query. It can only make the graph cheaper (or
+// take it off the table route), so it runs only where that could change the plan: where
+// another index of the table could find the filter's rows, or where the graph is priced
+// above the least a sequential scan could cost.
 constexpr double kProbePriorRows = 100.0;
 
 // Whether an index other than `path`'s could serve the filter `clauses`: one on a column
@@ -130,12 +130,26 @@ bool filter_has_rival_index(const IndexPath *path, List *clauses)
     return rival;
 }
 
-// Whether the probe could change the plan, for a graph priced at `graph` (LIMIT applied)
-// without it and a table pass priced at `table`.
-bool probe_may_change_plan(const IndexPath *path, List *clauses, double graph, double table)
+// The least a sequential scan of the table under `clauses` can be priced at, sorted or not:
+// its pages, which parallel workers do not share out, and per row cpu_tuple_cost and the
+// filter, shared at best by the leader and every worker alike.
+double sequential_scan_floor(PlannerInfo *root, const IndexPath *path, List *clauses)
 {
-    const double sequential_divisor = 2.0 * (1 + max_parallel_workers_per_gather);
-    return graph * sequential_divisor > table || filter_has_rival_index(path, clauses);
+    const RelOptInfo *rel = path->indexinfo->rel;
+    double random_page_cost;
+    double seq_page_cost;
+    get_tablespace_page_costs(rel->reltablespace, &random_page_cost, &seq_page_cost);
+    QualCost filter;
+    cost_qual_eval(&filter, clauses, root);
+    return seq_page_cost * static_cast<double>(rel->pages) + filter.startup +
+           (cpu_tuple_cost + filter.per_tuple) * rel->tuples / (1 + max_parallel_workers_per_gather);
+}
+
+// Whether the probe could change the plan, for a graph priced at `graph` (LIMIT applied)
+// without it: where another index could take the filter, or a sequential scan could cost less.
+bool probe_may_change_plan(PlannerInfo *root, const IndexPath *path, List *clauses, double graph)
+{
+    return graph > sequential_scan_floor(root, path, clauses) || filter_has_rival_index(path, clauses);
 }
 
 // What the scan costs when it gives up on the graph for the table (scan_filter_rank_all),
@@ -233,7 +247,7 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         if (clauses != NIL) {
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
             through_table = table_route_cost(root, path, clauses, first.indexTotalCost);
-            if (probe_may_change_plan(path, clauses, limited(graph_cost()), through_table)) {
+            if (probe_may_change_plan(root, path, clauses, limited(graph_cost()))) {
                 const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
                 if (probe.checked > 0) {
                     const double near_query =

@@ -130,26 +130,39 @@ bool filter_has_rival_index(const IndexPath *path, List *clauses)
     return rival;
 }
 
-// The least a sequential scan of the table under `clauses` can be priced at, sorted or not:
-// its pages, which parallel workers do not share out, and per row cpu_tuple_cost and the
-// filter, shared at best by the leader and every worker alike.
-double sequential_scan_floor(PlannerInfo *root, const IndexPath *path, List *clauses)
+// What any pass over the table costs: reading its pages in order, and the filter.
+struct TablePassCosts {
+    double pages;
+    QualCost filter;
+};
+
+TablePassCosts table_pass_costs(PlannerInfo *root, const IndexPath *path, List *clauses)
 {
     const RelOptInfo *rel = path->indexinfo->rel;
     double random_page_cost;
     double seq_page_cost;
     get_tablespace_page_costs(rel->reltablespace, &random_page_cost, &seq_page_cost);
-    QualCost filter;
-    cost_qual_eval(&filter, clauses, root);
-    return seq_page_cost * static_cast<double>(rel->pages) + filter.startup +
-           (cpu_tuple_cost + filter.per_tuple) * rel->tuples / (1 + max_parallel_workers_per_gather);
+    TablePassCosts costs;
+    costs.pages = seq_page_cost * static_cast<double>(rel->pages);
+    cost_qual_eval(&costs.filter, clauses, root);
+    return costs;
+}
+
+// The least a sequential scan of the table under `clauses` can be priced at, sorted or not:
+// its pages, which parallel workers do not share out, and per row cpu_tuple_cost and the
+// filter, shared at best by the leader and every worker alike.
+double sequential_scan_floor(const IndexPath *path, const TablePassCosts &pass)
+{
+    return pass.pages + pass.filter.startup +
+           (cpu_tuple_cost + pass.filter.per_tuple) * path->indexinfo->rel->tuples /
+               (1 + max_parallel_workers_per_gather);
 }
 
 // Whether the probe could change the plan, for a graph priced at `graph` (LIMIT applied)
 // without it: where another index could take the filter, or a sequential scan could cost less.
-bool probe_may_change_plan(PlannerInfo *root, const IndexPath *path, List *clauses, double graph)
+bool probe_may_change_plan(const IndexPath *path, List *clauses, const TablePassCosts &pass, double graph)
 {
-    return graph > sequential_scan_floor(root, path, clauses) || filter_has_rival_index(path, clauses);
+    return graph > sequential_scan_floor(path, pass) || filter_has_rival_index(path, clauses);
 }
 
 // What the scan costs when it gives up on the graph for the table (scan_filter_rank_all),
@@ -159,16 +172,10 @@ bool probe_may_change_plan(PlannerInfo *root, const IndexPath *path, List *claus
 // operator: it runs no executor node per row, and took 30 ms on GloVe-100 (200,000 rows)
 // where a sequential scan with the same filter in one process took 39 ms, priced at
 // cpu_tuple_cost a row.
-double table_route_cost(PlannerInfo *root, IndexPath *path, List *clauses, double first_search)
+double table_route_cost(const IndexPath *path, const TablePassCosts &pass, double first_search)
 {
-    const RelOptInfo *rel = path->indexinfo->rel;
-    double random_page_cost;
-    double seq_page_cost;
-    get_tablespace_page_costs(rel->reltablespace, &random_page_cost, &seq_page_cost);
-    QualCost filter;
-    cost_qual_eval(&filter, clauses, root);
-    return first_search + filter.startup + seq_page_cost * static_cast<double>(rel->pages) +
-           (cpu_operator_cost + filter.per_tuple) * rel->tuples;
+    return first_search + pass.filter.startup + pass.pages +
+           (cpu_operator_cost + pass.filter.per_tuple) * path->indexinfo->rel->tuples;
 }
 
 // Whether the scan would give up on the graph for the table at once, finding passing
@@ -246,8 +253,9 @@ void hnsw_cost_estimate(PlannerInfo *root, IndexPath *path, double loop_count,
         double through_table = 0;
         if (clauses != NIL) {
             elements_per_row = Max(static_cast<double>(hnsw_ef_search), limit) / limit * kCheckedElementCost;
-            through_table = table_route_cost(root, path, clauses, first.indexTotalCost);
-            if (probe_may_change_plan(root, path, clauses, limited(graph_cost()))) {
+            const TablePassCosts table_pass = table_pass_costs(root, path, clauses);
+            through_table = table_route_cost(path, table_pass, first.indexTotalCost);
+            if (probe_may_change_plan(path, clauses, table_pass, limited(graph_cost()))) {
                 const HnswProbe probe = hnsw_probe_filter(path, index, clauses, hnsw_ef_search);
                 if (probe.checked > 0) {
                     const double near_query =

@@ -248,15 +248,15 @@ BatchEnd run_filtered_batch(IndexScanDesc scan, HnswScanState &state, HnswGraphR
             check_pending(scan, state, reader, pending);
             continue;
         }
-        const bool expanding = within_budget(state);
-        if (expanding)
+        if (within_budget(state))
             reader.prefetch_layer0_links(nodes, count);
         for (uint32 i = 0; i < count; i++) {
             CHECK_FOR_INTERRUPTS();
             if (first && state.table_fallback && ++popped % kPopsPerCostReview == 0 &&
                 state.filter->checks >= kChecksBeforeCostReview && table_is_cheaper(scan, state, width))
                 return BatchEnd::table_is_cheaper;
-            if (expanding)
+            // Tested for each node, so that a group does not run past hnsw.max_scan_tuples.
+            if (within_budget(state))
                 reader.expand(filtered, nodes[i], state.query);
             if (filtered.within_limit(distances[i]))
                 check_later(scan, state, reader, pending, nodes[i], distances[i]);

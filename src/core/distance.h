@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "core/half.h"
+
 namespace ann::core {
 
 // Every kernel accumulates in float, as pgvector does, so results agree across variants
@@ -17,6 +19,10 @@ struct CosineParts {
 };
 using CosinePartsKernel = CosineParts (*)(const float *a, const float *b, std::size_t n) noexcept;
 using NormKernel = float (*)(const float *a, std::size_t n) noexcept;
+// Against a half row (core/half.h): reads b up to half_row_length(n), whose padding is zero.
+using HalfDistanceKernel = float (*)(const float *a, const Half *b, std::size_t n) noexcept;
+// Converts n floats to halves (float_to_half's bits); writes exactly n.
+using HalfEncodeKernel = void (*)(const float *a, Half *out, std::size_t n) noexcept;
 
 struct DistanceKernels {
     const char *name;                   // "scalar", "avx2", "avx512"
@@ -25,11 +31,15 @@ struct DistanceKernels {
     DistanceKernel l1;                  // sum |a_i - b_i|
     CosinePartsKernel cosine_parts;     // dot and both squared norms in one pass
     NormKernel norm_squared;            // sum a_i^2
+    HalfDistanceKernel l2_squared_half;
+    HalfDistanceKernel inner_product_half;
+    HalfDistanceKernel l1_half;
+    HalfEncodeKernel encode_half;
 };
 
 // The variants compiled into this binary; a variant whose instructions the CPU lacks is null.
 const DistanceKernels &scalar_kernels() noexcept;
-const DistanceKernels *avx2_kernels() noexcept;    // needs AVX2 + FMA
+const DistanceKernels *avx2_kernels() noexcept;    // needs AVX2 + FMA + F16C
 const DistanceKernels *avx512_kernels() noexcept;  // needs AVX-512F
 
 // The fastest variant this CPU supports. Safe to call from anywhere; the choice is made once.

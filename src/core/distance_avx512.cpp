@@ -38,7 +38,23 @@ ANN_AVX512 inline float sum_of(__m512 acc0, __m512 acc1, __m512 acc2, __m512 acc
         _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
 }
 
-ANN_AVX512 float l2_squared_avx512(const float *a, const float *b, std::size_t n) noexcept {
+ANN_AVX512 inline __m512 load_half(const Half *p) noexcept {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+}
+
+// The second vector of a kernel: a float row, or a half row. A half row is padded to a
+// multiple of eight, so a tail of eight halves or fewer is loaded as eight, a longer one as
+// sixteen; the padding is zero and the first vector's lanes past n are masked to zero, so
+// no term of any sum changes.
+ANN_AVX512 inline __m512 load(const Half *p) noexcept { return load_half(p); }
+ANN_AVX512 inline __m512 load_tail(const Half *p, __mmask16 mask) noexcept {
+    if ((mask >> 8) != 0) return load_half(p);
+    return _mm512_cvtph_ps(
+        _mm256_zextsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p))));
+}
+
+template <typename B>
+ANN_AVX512 float l2_squared_avx512(const float *a, const B *b, std::size_t n) noexcept {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     std::size_t i = 0;
     for (; i + kUnrolledStep <= n; i += kUnrolledStep) {
@@ -63,7 +79,8 @@ ANN_AVX512 float l2_squared_avx512(const float *a, const float *b, std::size_t n
     return sum_of(acc0, acc1, acc2, acc3);
 }
 
-ANN_AVX512 float inner_product_avx512(const float *a, const float *b, std::size_t n) noexcept {
+template <typename B>
+ANN_AVX512 float inner_product_avx512(const float *a, const B *b, std::size_t n) noexcept {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     std::size_t i = 0;
     for (; i + kUnrolledStep <= n; i += kUnrolledStep) {
@@ -86,7 +103,8 @@ ANN_AVX512 inline __m512 absolute_difference(__m512 x, __m512 y) noexcept {
     return _mm512_abs_ps(_mm512_sub_ps(x, y));
 }
 
-ANN_AVX512 float l1_avx512(const float *a, const float *b, std::size_t n) noexcept {
+template <typename B>
+ANN_AVX512 float l1_avx512(const float *a, const B *b, std::size_t n) noexcept {
     __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     std::size_t i = 0;
     for (; i + kUnrolledStep <= n; i += kUnrolledStep) {
@@ -160,10 +178,27 @@ ANN_AVX512 float norm_squared_avx512(const float *a, std::size_t n) noexcept {
     return sum_of(acc0, acc1, acc2, acc3);
 }
 
+ANN_AVX512 void encode_half_avx512(const float *a, Half *out, std::size_t n) noexcept {
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i),
+                            _mm512_cvtps_ph(load(a + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    }
+    for (; i < n; ++i) out[i] = float_to_half(a[i]);
+}
+
 #undef ANN_AVX512
 
-constexpr DistanceKernels kAvx512Kernels{"avx512",  l2_squared_avx512,   inner_product_avx512,
-                                         l1_avx512, cosine_parts_avx512, norm_squared_avx512};
+constexpr DistanceKernels kAvx512Kernels{"avx512",
+                                         l2_squared_avx512<float>,
+                                         inner_product_avx512<float>,
+                                         l1_avx512<float>,
+                                         cosine_parts_avx512,
+                                         norm_squared_avx512,
+                                         l2_squared_avx512<Half>,
+                                         inner_product_avx512<Half>,
+                                         l1_avx512<Half>,
+                                         encode_half_avx512};
 
 // libgcc reports AVX-512F only once xgetbv shows the OS saves the opmask and all ZMM state.
 bool cpu_runs_avx512f() noexcept {

@@ -17,49 +17,54 @@ namespace {
 // running sum, whose add latency would otherwise bound the loop rather than the loads.
 constexpr std::size_t kStep = 4;
 
-ANN_HONEST_SCALAR float l2_squared_scalar(const float *a, const float *b,
-                                          std::size_t n) noexcept {
+// The second vector's values as floats: a float row as it is, a half row widened.
+inline float value(const float *b, std::size_t i) noexcept { return b[i]; }
+inline float value(const Half *b, std::size_t i) noexcept { return half_to_float(b[i]); }
+
+template <typename B>
+ANN_HONEST_SCALAR float l2_squared_scalar(const float *a, const B *b, std::size_t n) noexcept {
     float sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
     std::size_t i = 0;
     for (; i + kStep <= n; i += kStep) {
-        const float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
-        const float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+        const float d0 = a[i] - value(b, i), d1 = a[i + 1] - value(b, i + 1);
+        const float d2 = a[i + 2] - value(b, i + 2), d3 = a[i + 3] - value(b, i + 3);
         sum0 += d0 * d0;
         sum1 += d1 * d1;
         sum2 += d2 * d2;
         sum3 += d3 * d3;
     }
     for (; i < n; ++i) {
-        const float d = a[i] - b[i];
+        const float d = a[i] - value(b, i);
         sum0 += d * d;
     }
     return (sum0 + sum1) + (sum2 + sum3);
 }
 
-ANN_HONEST_SCALAR float inner_product_scalar(const float *a, const float *b,
-                                             std::size_t n) noexcept {
+template <typename B>
+ANN_HONEST_SCALAR float inner_product_scalar(const float *a, const B *b, std::size_t n) noexcept {
     float sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
     std::size_t i = 0;
     for (; i + kStep <= n; i += kStep) {
-        sum0 += a[i] * b[i];
-        sum1 += a[i + 1] * b[i + 1];
-        sum2 += a[i + 2] * b[i + 2];
-        sum3 += a[i + 3] * b[i + 3];
+        sum0 += a[i] * value(b, i);
+        sum1 += a[i + 1] * value(b, i + 1);
+        sum2 += a[i + 2] * value(b, i + 2);
+        sum3 += a[i + 3] * value(b, i + 3);
     }
-    for (; i < n; ++i) sum0 += a[i] * b[i];
+    for (; i < n; ++i) sum0 += a[i] * value(b, i);
     return (sum0 + sum1) + (sum2 + sum3);
 }
 
-ANN_HONEST_SCALAR float l1_scalar(const float *a, const float *b, std::size_t n) noexcept {
+template <typename B>
+ANN_HONEST_SCALAR float l1_scalar(const float *a, const B *b, std::size_t n) noexcept {
     float sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
     std::size_t i = 0;
     for (; i + kStep <= n; i += kStep) {
-        sum0 += std::fabs(a[i] - b[i]);
-        sum1 += std::fabs(a[i + 1] - b[i + 1]);
-        sum2 += std::fabs(a[i + 2] - b[i + 2]);
-        sum3 += std::fabs(a[i + 3] - b[i + 3]);
+        sum0 += std::fabs(a[i] - value(b, i));
+        sum1 += std::fabs(a[i + 1] - value(b, i + 1));
+        sum2 += std::fabs(a[i + 2] - value(b, i + 2));
+        sum3 += std::fabs(a[i + 3] - value(b, i + 3));
     }
-    for (; i < n; ++i) sum0 += std::fabs(a[i] - b[i]);
+    for (; i < n; ++i) sum0 += std::fabs(a[i] - value(b, i));
     return (sum0 + sum1) + (sum2 + sum3);
 }
 
@@ -97,10 +102,22 @@ ANN_HONEST_SCALAR float norm_squared_scalar(const float *a, std::size_t n) noexc
     return (sum0 + sum1) + (sum2 + sum3);
 }
 
+ANN_HONEST_SCALAR void encode_half_scalar(const float *a, Half *out, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = float_to_half(a[i]);
+}
+
 #undef ANN_HONEST_SCALAR
 
-constexpr DistanceKernels kScalarKernels{"scalar",  l2_squared_scalar,   inner_product_scalar,
-                                         l1_scalar, cosine_parts_scalar, norm_squared_scalar};
+constexpr DistanceKernels kScalarKernels{"scalar",
+                                         l2_squared_scalar<float>,
+                                         inner_product_scalar<float>,
+                                         l1_scalar<float>,
+                                         cosine_parts_scalar,
+                                         norm_squared_scalar,
+                                         l2_squared_scalar<Half>,
+                                         inner_product_scalar<Half>,
+                                         l1_scalar<Half>,
+                                         encode_half_scalar};
 
 }  // namespace
 

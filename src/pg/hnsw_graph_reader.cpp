@@ -54,6 +54,9 @@ void HnswGraphReader::release()
     if (chunked_vector_ != nullptr)
         pfree(chunked_vector_);
     chunked_vector_ = nullptr;
+    if (half_row_ != nullptr)
+        pfree(half_row_);
+    half_row_ = nullptr;
 }
 
 bool HnswGraphReader::locate_vector(Page page, OffsetNumber offset, VectorLocation *location)
@@ -97,17 +100,30 @@ bool HnswGraphReader::read_chunks(ItemPointerData chunk, float *out)
     return done == dimensions && !ItemPointerIsValid(&chunk);
 }
 
+// The distance a search ranks an inline vector by. True when that is the distance of its half
+// row, which half_row_ then holds.
+bool HnswGraphReader::rank_inline(const float *vector, const float *query, float *distance)
+{
+    const int dimensions = layout_.dimensions();
+    if (half_row_ != nullptr && core::encode_half_row(vector, dimensions, half_row_)) {
+        *distance = metric_half_distance(metric_, query, half_row_, dimensions);
+        return true;
+    }
+    *distance = metric_distance(metric_, query, vector, dimensions);
+    return false;
+}
+
 // An inline vector lies on the page, which must still be locked; a chunked one is read with
-// no page locked. False if the chunks are gone.
+// no page locked (no cache keeps chunked vectors). False if the chunks are gone.
 bool HnswGraphReader::distance_to(const VectorLocation &location, const float *query, float *distance)
 {
-    const float *vector = location.values;
-    if (vector == nullptr) {
-        if (!read_chunks(location.first_chunk, chunked_vector_))
-            return false;
-        vector = chunked_vector_;
+    if (location.values != nullptr) {
+        rank_inline(location.values, query, distance);
+        return true;
     }
-    *distance = metric_distance(metric_, query, vector, layout_.dimensions());
+    if (!read_chunks(location.first_chunk, chunked_vector_))
+        return false;
+    *distance = metric_distance(metric_, query, chunked_vector_, layout_.dimensions());
     return true;
 }
 
@@ -200,19 +216,19 @@ void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
 template <typename SearchLike>
 uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count, const float *query)
 {
-    const float *slots[2 * kHnswMaxM];
+    const core::Half *slots[2 * kHnswMaxM];
     uint64 slot_ids[2 * kHnswMaxM];
-    const Size vector_bytes = sizeof(float) * layout_.dimensions();
+    const Size row_bytes = sizeof(core::Half) * cache_->row_length;
     uint32 cached = 0;
     uint32 missing = 0;
     for (uint32 i = 0; i < count; i++) {
-        const float *slot = hnsw_cached_slot(cache_, ids[i]);
+        const core::Half *slot = hnsw_cached_slot(cache_, ids[i]);
         if (slot == nullptr) {
             ids[missing++] = ids[i];
             continue;
         }
         if (cached < core::kVectorPrefetchAhead)
-            core::prefetch_vector(slot, vector_bytes);
+            core::prefetch_vector(slot, row_bytes);
         else
             __builtin_prefetch(slot);
         slots[cached] = slot;
@@ -220,9 +236,9 @@ uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count
     }
     for (uint32 i = 0; i < cached; i++) {
         if (i + core::kVectorPrefetchAhead < cached)
-            core::prefetch_vector(slots[i + core::kVectorPrefetchAhead], vector_bytes);
+            core::prefetch_vector(slots[i + core::kVectorPrefetchAhead], row_bytes);
         if (hnsw_cached_vector_present(slots[i]))
-            state.offer(slot_ids[i], metric_distance(metric_, query, slots[i], layout_.dimensions()));
+            state.offer(slot_ids[i], metric_half_distance(metric_, query, slots[i], layout_.dimensions()));
         else
             ids[missing++] = slot_ids[i];
     }
@@ -271,10 +287,11 @@ void HnswGraphReader::expand(SearchLike &state, uint64 node, const float *query)
             if (location.values == nullptr) {
                 chunked_ids[chunked_count] = pending[i];
                 chunked[chunked_count++] = location;
-            } else if (distance_to(location, query, &distance)) {
+            } else {
+                const bool half = rank_inline(location.values, query, &distance);
                 state.offer(pending[i], distance);
-                if (cache_ != nullptr)
-                    hnsw_cache_vector(cache_, pending[i], location.values, PageGetMaxOffsetNumber(page));
+                if (half && cache_ != nullptr)
+                    hnsw_cache_vector(cache_, pending[i], half_row_, PageGetMaxOffsetNumber(page));
             }
         }
         unlock();
@@ -356,10 +373,12 @@ bool HnswGraphReader::read_vector(uint64 id, float *out, ItemPointerData *first_
 }
 
 uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity,
-                                       const float *query, float ranked_distance)
+                                       const float *query, float ranked_distance, float *distance)
 {
     ItemPointerData tid;
     hnsw_node_tid(id, &tid);
+    if (distance != nullptr)
+        *distance = ranked_distance;
     bool first = true;
     while (ItemPointerIsValid(&tid)) {
         Page page = pin_and_lock(ItemPointerGetBlockNumber(&tid));
@@ -370,15 +389,19 @@ uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 
         if (first) {
             HnswElementTuple *element = element_at(page, offset);
             if (element != nullptr && query != nullptr && layout_.vector_inline()) {
+                const float *vector = layout_.vector(element);
+                float ranked_now;
+                const bool half = rank_inline(vector, query, &ranked_now);
                 // Bitwise: the same kernel on the same values gives the same bits, NaN too.
-                const float distance = metric_distance(metric_, query, layout_.vector(element), layout_.dimensions());
-                if (memcmp(&distance, &ranked_distance, sizeof(float)) != 0) {
+                if (memcmp(&ranked_now, &ranked_distance, sizeof(float)) != 0) {
                     // The slot holds another vector than the one ranked. Should the cache
                     // still hold the old one (VACUUM was cancelled before it moved the
                     // freed generation on), later scans rank by the page's from now on.
                     if (cache_ != nullptr && cache_->epoch == cache_epoch_)
-                        hnsw_cache_vector(cache_, id, layout_.vector(element), PageGetMaxOffsetNumber(page));
+                        hnsw_cache_vector(cache_, id, half ? half_row_ : nullptr, PageGetMaxOffsetNumber(page));
                     element = nullptr;
+                } else if (distance != nullptr) {
+                    *distance = half ? metric_distance(metric_, query, vector, layout_.dimensions()) : ranked_now;
                 }
             }
             if (element != nullptr) {

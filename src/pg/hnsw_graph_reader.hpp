@@ -23,12 +23,15 @@ public:
 
     const HnswElementLayout &layout() const { return layout_; }
 
-    // Ranks neighbours by the vectors in `cache` where it has them, and keeps there those it
-    // reads from pages (hnsw_vector_cache.hpp), as long as the cache stays at `epoch`.
+    // Ranks neighbours by their half rows from now on: those in `cache` where it has them,
+    // and keeps there those it reads from pages (hnsw_vector_cache.hpp), as long as the
+    // cache stays at `epoch`.
     void use_cache(HnswVectorCache *cache, uint64 epoch)
     {
         cache_ = cache;
         cache_epoch_ = epoch;
+        if (half_row_ == nullptr)
+            half_row_ = static_cast<core::Half *>(palloc(sizeof(core::Half) * cache->row_length));
     }
 
     // Releases the pin kept between reads. Call before the reader goes out of use.
@@ -64,10 +67,11 @@ public:
 
     // Appends the heap TIDs of element `id` (inline ones, then its overflow chain) to `out`,
     // growing it in CurrentMemoryContext. Returns the new count. With a `query`, none unless
-    // the element's vector on its page is still at `ranked_distance` from it: a vector from
-    // the cache may have left its slot (hnsw_vector_cache.hpp).
+    // the element's vector on its page still ranks at `ranked_distance` from it (a vector
+    // from the cache may have left its slot, hnsw_vector_cache.hpp); `distance` then receives
+    // the metric's distance of the page's vector, in floats.
     uint32 read_heap_tids(uint64 id, ItemPointerData **out, uint32 count, uint32 *capacity,
-                          const float *query = nullptr, float ranked_distance = 0.0f);
+                          const float *query = nullptr, float ranked_distance = 0.0f, float *distance = nullptr);
 
     // The element at `offset` of a locked page, or null if the slot holds none.
     static HnswElementTuple *element_at(Page page, OffsetNumber offset);
@@ -93,6 +97,7 @@ private:
     bool locate_vector(Page page, OffsetNumber offset, VectorLocation *location);
     bool read_chunks(ItemPointerData chunk, float *out);
     bool distance_to(const VectorLocation &location, const float *query, float *distance);
+    bool rank_inline(const float *vector, const float *query, float *distance);
 
     Relation index_;
     IndexMetric metric_;
@@ -100,6 +105,9 @@ private:
     float *chunked_vector_ = nullptr;  // a chunked vector being ranked
     HnswVectorCache *cache_ = nullptr;
     uint64 cache_epoch_ = 0;
+    // Set by use_cache and kept when the cache goes away mid-search: every distance a search
+    // compares is then of a half row (or of floats where encode_half_row refuses the vector).
+    core::Half *half_row_ = nullptr;
     Buffer pinned_ = InvalidBuffer;
 };
 

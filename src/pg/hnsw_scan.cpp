@@ -6,8 +6,9 @@
 // were visited or its memory passes work_mem * hnsw.scan_mem_multiplier; from then on it
 // hands out the nodes it let go, nearest first, without searching further.
 //
-// Neighbours are ranked by the session's copy of the vectors where it has them
-// (hnsw_vector_cache.hpp); every element handed out is checked against its page.
+// Neighbours are ranked by the session's half copies of the vectors where it has them
+// (hnsw_vector_cache.hpp); every element handed out is checked against its page and
+// re-ranked by its vector there, and each batch is handed out in that order.
 //
 // A scan that knows its WHERE clause (scan_filter.hpp) searches on past the first results
 // for the ef_search nearest elements whose rows pass it (core/filtered_search.h), and hands
@@ -15,6 +16,8 @@
 // elements. The budget above bounds it the same way.
 #include "pg/hnsw.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <type_traits>
 
@@ -41,6 +44,15 @@ static_assert(std::is_trivially_destructible_v<core::SpillHeap<uint64>>,
 static_assert(std::is_trivially_destructible_v<core::ScanFilteredSearch>,
               "the filtered search lives across calls that may ereport (longjmp)");
 
+// One element of a batch about to be handed out: its distance in floats, its place in the
+// search's order (for ties), and where its rows were gathered.
+struct BatchEntry {
+    float distance;
+    uint32 rank;
+    uint32 first_row;
+    uint32 row_count;
+};
+
 struct HnswScanState {
     IndexMetric metric;
     MemoryContext context;  // lives as long as the scan
@@ -51,8 +63,10 @@ struct HnswScanState {
     ScanFilter *filter;            // the scan's WHERE clause, when the executor gave it
     bool filtered_search;          // iterative, with a filter: batches of passing elements
     bool table_fallback;           // the filtered search may give up for the table
-    ItemPointerData *check_tids;   // rows of the element being checked against it
+    ItemPointerData *check_tids;   // rows of the elements being checked, or of a batch being ordered
     uint32 check_tid_capacity;
+    BatchEntry *batch;             // of the batch being ordered
+    uint32 batch_capacity;
 
     // Per (re)scan.
     bool searched;
@@ -99,7 +113,7 @@ void collect_all(IndexScanDesc scan, HnswScanState &state, const HnswMeta &meta)
 }
 
 // The query a result's distance is checked against when its rows are read: with the vector
-// cache in use, the element's vector may have changed since it was ranked.
+// cache in use, the search ranked half rows, and the element's vector may have changed since.
 const float *ranked_by(const HnswScanState &state)
 {
     return state.cache != nullptr ? state.query : nullptr;
@@ -113,20 +127,64 @@ HnswGraphReader scan_reader(IndexScanDesc scan, HnswScanState &state)
     return reader;
 }
 
-// The rows of the search's current results become the batch to hand out. Under strict
-// order an element nearer than one already handed out is left out.
+// Makes room for `count` TIDs in `*tids`, dropping what it held.
+void reserve_tids(ItemPointerData **tids, uint32 *capacity, uint32 count)
+{
+    if (count <= *capacity)
+        return;
+    if (*tids != nullptr)
+        pfree(*tids);
+    *tids = static_cast<ItemPointerData *>(palloc_extended(sizeof(ItemPointerData) * count, MCXT_ALLOC_HUGE));
+    *capacity = count;
+}
+
+// Nearer first; NaN, which the search ranks after everything, last; then the search's order.
+bool nearer(const BatchEntry &a, const BatchEntry &b)
+{
+    if (a.distance < b.distance)
+        return true;
+    if (b.distance < a.distance)
+        return false;
+    if (std::isnan(a.distance) != std::isnan(b.distance))
+        return std::isnan(b.distance);
+    return a.rank < b.rank;
+}
+
+// The rows of the search's current results become the batch to hand out, ordered by their
+// elements' vectors on the page (the search may have ranked them by half rows). Under
+// strict order an element nearer than one already handed out is left out.
 template <typename Results>
 void collect_results(HnswScanState &state, const Results &search, HnswGraphReader &reader)
 {
+    const uint32 results = search.result_count();
+    if (results > state.batch_capacity) {
+        if (state.batch != nullptr)
+            pfree(state.batch);
+        state.batch = static_cast<BatchEntry *>(palloc(sizeof(BatchEntry) * results));
+        state.batch_capacity = results;
+    }
+    uint32 rows = 0;
+    for (uint32 i = 0; i < results; i++) {
+        BatchEntry &entry = state.batch[i];
+        entry.rank = i;
+        entry.first_row = rows;
+        rows = reader.read_heap_tids(search.result_id(i), &state.check_tids, rows, &state.check_tid_capacity,
+                                     ranked_by(state), search.result_distance(i), &entry.distance);
+        entry.row_count = rows - entry.first_row;
+    }
+    std::sort(state.batch, state.batch + results, nearer);
+    reserve_tids(&state.heap_tids, &state.heap_tid_capacity, rows);
     state.heap_tid_count = 0;
     state.next = 0;
-    for (uint32 i = 0; i < search.result_count(); i++) {
-        const float distance = search.result_distance(i);
-        if (state.mode == HnswIterativeScan::strict_order && distance < state.last_distance)
+    for (uint32 i = 0; i < results; i++) {
+        const BatchEntry &entry = state.batch[i];
+        if (entry.row_count == 0 ||
+            (state.mode == HnswIterativeScan::strict_order && entry.distance < state.last_distance))
             continue;
-        state.last_distance = distance;
-        state.heap_tid_count = reader.read_heap_tids(search.result_id(i), &state.heap_tids, state.heap_tid_count,
-                                                     &state.heap_tid_capacity, ranked_by(state), distance);
+        state.last_distance = entry.distance;
+        memcpy(state.heap_tids + state.heap_tid_count, state.check_tids + entry.first_row,
+               sizeof(ItemPointerData) * entry.row_count);
+        state.heap_tid_count += entry.row_count;
     }
 }
 
@@ -272,13 +330,7 @@ void rank_table(IndexScanDesc scan, HnswScanState &state)
     uint32 count;
     scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions,
                          state.filtered.distance_limit(), &rows, &count);
-    if (count > state.heap_tid_capacity) {
-        if (state.heap_tids != nullptr)
-            pfree(state.heap_tids);
-        state.heap_tids = static_cast<ItemPointerData *>(palloc_extended(
-            sizeof(ItemPointerData) * count, MCXT_ALLOC_HUGE));
-        state.heap_tid_capacity = count;
-    }
+    reserve_tids(&state.heap_tids, &state.heap_tid_capacity, count);
     for (uint32 i = 0; i < count; i++)
         state.heap_tids[i] = rows[i].heap_tid;
     pfree(rows);
@@ -331,7 +383,11 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
 
     state.dimensions = static_cast<int>(meta.dimensions);
     state.m = meta.m;
-    state.cache = hnsw_vector_cache(index, meta);
+    // A search that stops at a distance compares distances with the limit, which half rows
+    // would miss by their rounding: it reads floats from the pages.
+    double limit;
+    const bool limited = state.filtered_search && scan_filter_distance_limit(state.filter, &limit);
+    state.cache = limited ? nullptr : hnsw_vector_cache(index, meta);
     if (state.cache != nullptr)
         state.cache_epoch = state.cache->epoch;
     HnswGraphReader reader = scan_reader(scan, state);
@@ -341,8 +397,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             collect_results(state, state.search, reader);
         } else {
             state.filtered.attach(&state.search, &state.spill);
-            double limit;
-            if (scan_filter_distance_limit(state.filter, &limit))
+            if (limited)
                 state.filtered.limit_distance(metric_distance_limit(state.metric, limit), ef);
             // The pass rate of this search alone decides on the table: a rescan (a nested
             // loop) may bring another filter value.
@@ -449,6 +504,8 @@ void end_scan(IndexScanDesc scan)
         scan_filter_end(state->filter);
     if (state->check_tids != nullptr)
         pfree(state->check_tids);
+    if (state->batch != nullptr)
+        pfree(state->batch);
     if (state->query != nullptr)
         pfree(state->query);
     if (state->heap_tids != nullptr)

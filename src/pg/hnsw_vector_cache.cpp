@@ -1,7 +1,5 @@
 #include "pg/hnsw_vector_cache.hpp"
 
-#include <limits>
-
 #include "pg/hnsw.hpp"
 #include "pg/hnsw_graph_reader.hpp"
 
@@ -61,6 +59,7 @@ void assign(IndexCache &entry, Relation index, const HnswMeta &meta)
     if (entry.context == nullptr)
         entry.context = AllocSetContextCreate(TopMemoryContext, "hnsw vector cache", ALLOCSET_DEFAULT_SIZES);
     entry.cache.dimensions = static_cast<int>(meta.dimensions);
+    entry.cache.row_length = static_cast<uint32>(core::half_row_length(meta.dimensions));
     entry.index = RelationGetRelid(index);
     entry.node = index->rd_node;
     entry.freed_generation = meta.freed_generation;
@@ -145,33 +144,38 @@ HnswVectorCache *hnsw_vector_cache(Relation index, const HnswMeta &meta)
     return &entry.cache;
 }
 
-void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const float *vector, OffsetNumber page_slots)
+void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const core::Half *row, OffsetNumber page_slots)
 {
     IndexCache &entry = *reinterpret_cast<IndexCache *>(cache);
     const BlockNumber block = static_cast<BlockNumber>(id >> 16);
     const uint32 offset = static_cast<uint32>(id & 0xFFFF);
+    if (row == nullptr) {
+        if (core::Half *slot = const_cast<core::Half *>(hnsw_cached_slot(cache, id)))
+            slot[0] = kHnswMissingHalf;
+        return;
+    }
     if (offset < FirstOffsetNumber || offset > page_slots || !cover(entry, block))
         return;
     HnswCachedPage &cached = cache->pages[block];
-    const Size dimensions = static_cast<Size>(cache->dimensions);
+    const Size row_length = cache->row_length;
     if (offset > cached.slots) {
         // The page has more slots than when its first vector was kept: room for all of them.
-        const Size bytes = sizeof(float) * dimensions * page_slots;
-        const Size freed = sizeof(float) * dimensions * cached.slots;
+        const Size bytes = sizeof(core::Half) * row_length * page_slots;
+        const Size freed = sizeof(core::Half) * row_length * cached.slots;
         if (bytes > freed && !make_room(entry, bytes - freed))
             return;
-        auto *vectors = static_cast<float *>(MemoryContextAlloc(entry.context, bytes));
-        if (cached.vectors != nullptr) {
-            memcpy(vectors, cached.vectors, freed);
-            pfree(cached.vectors);
+        auto *rows = static_cast<core::Half *>(MemoryContextAlloc(entry.context, bytes));
+        if (cached.rows != nullptr) {
+            memcpy(rows, cached.rows, freed);
+            pfree(cached.rows);
         }
         for (uint32 slot = cached.slots; slot < page_slots; slot++)
-            vectors[slot * dimensions] = std::numeric_limits<float>::quiet_NaN();
-        cached.vectors = vectors;
+            rows[slot * row_length] = kHnswMissingHalf;
+        cached.rows = rows;
         cached.slots = page_slots;
         account(entry, bytes, freed);
     }
-    memcpy(cached.vectors + (offset - 1) * dimensions, vector, sizeof(float) * dimensions);
+    memcpy(cached.rows + (offset - 1) * row_length, row, sizeof(core::Half) * row_length);
 }
 
 }  // namespace ann::pg

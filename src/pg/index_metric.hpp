@@ -40,6 +40,22 @@ inline float metric_distance(IndexMetric metric, const float *a, const float *b,
     pg_unreachable();
 }
 
+// metric_distance with b's half row (core/half.h) in place of b.
+inline float metric_half_distance(IndexMetric metric, const float *a, const core::Half *b, std::size_t n)
+{
+    const core::DistanceKernels &k = core::kernels();
+    switch (metric) {
+        case IndexMetric::l2_squared:
+            return k.l2_squared_half(a, b, n);
+        case IndexMetric::l1:
+            return k.l1_half(a, b, n);
+        case IndexMetric::inner_product:
+        case IndexMetric::cosine:
+            return -k.inner_product_half(a, b, n);
+    }
+    pg_unreachable();
+}
+
 // The internal distance that no vector within `limit` of the metric's ordering operator (<->,
 // <#>, <=>, <+>) exceeds, for stopping a search where nothing nearer is left. It errs on the
 // far side by a little (1e-4 relative, 1e-5 absolute): the kernels round in float, the

@@ -221,17 +221,17 @@ bool reads_heap_directly(const ScanFilter *filter, IndexScanDesc scan)
     return scan->heapRelation->rd_tableam == GetHeapamTableAmRoutine() && TTS_IS_BUFFERTUPLE(filter->slot);
 }
 
-// Starts loading a row's header and its last cache line (where columns stored after a
-// vector lie), through its line pointer on a page read unlocked: a guess, bounded first.
-void prefetch_row(Page page, OffsetNumber offset)
+// Reads a row's header and its last cache line (where columns stored after a vector lie)
+// early, through its line pointer on a page read unlocked: a guess, bounded first.
+void touch_row(Page page, OffsetNumber offset)
 {
     const ItemIdData item = *PageGetItemId(page, offset);
     const Size start = ItemIdGetOffset(&item);
     const Size length = ItemIdGetLength(&item);
     if (!ItemIdIsNormal(&item) || length == 0 || start + length > BLCKSZ)
         return;
-    __builtin_prefetch(static_cast<const char *>(page) + start);
-    __builtin_prefetch(static_cast<const char *>(page) + start + length - 1);
+    touch_buffer_line(static_cast<const char *>(page) + start);
+    touch_buffer_line(static_cast<const char *>(page) + start + length - 1);
 }
 
 }  // namespace
@@ -276,15 +276,17 @@ void scan_filter_prefetch(ScanFilter *filter, IndexScanDesc scan, const ItemPoin
     Page pages[kMaxRows];
     count = Min(count, kMaxRows);
     for (uint32 i = 0; i < count; i++) {
-        pages[i] = prefetch_hinted_page(scan->heapRelation, ItemPointerGetBlockNumber(&heap_tids[i]),
-                                        HintedRelation::table);
+        const OffsetNumber offset = ItemPointerGetOffsetNumber(&heap_tids[i]);
+        pages[i] = offset >= FirstOffsetNumber && offset <= MaxHeapTuplesPerPage
+                       ? prefetch_hinted_page(scan->heapRelation, ItemPointerGetBlockNumber(&heap_tids[i]),
+                                              HintedRelation::table)
+                       : nullptr;
         if (pages[i] != nullptr)
-            __builtin_prefetch(PageGetItemId(pages[i], ItemPointerGetOffsetNumber(&heap_tids[i])));
+            touch_buffer_line(PageGetItemId(pages[i], offset));
     }
     for (uint32 i = 0; i < count; i++) {
-        const OffsetNumber offset = ItemPointerGetOffsetNumber(&heap_tids[i]);
-        if (pages[i] != nullptr && offset >= FirstOffsetNumber && offset <= MaxHeapTuplesPerPage)
-            prefetch_row(pages[i], offset);
+        if (pages[i] != nullptr)
+            touch_row(pages[i], ItemPointerGetOffsetNumber(&heap_tids[i]));
     }
 }
 
@@ -333,19 +335,21 @@ ItemPointerData indexed_tid(TupleTableSlot *slot, PageRoots &roots)
 // 200,000 GloVe rows took 39 ms with such a filter, 17 ms with one on a column before the
 // vector). So while the scan reads one page, it loads the line pointers of the page two
 // ahead and the first and last cache line of every row on the next one, found in the
-// buffers where this backend last saw those pages (buffer_hints.hpp). A guess that is
-// wrong only wastes prefetches: the page may hold anything by now, so every offset read
-// from it is bounded first.
+// buffers where this backend last saw those pages (buffer_hints.hpp), by reads whose values
+// are dropped (touch_buffer_line: prefetch instructions gained nothing there). A guess that
+// is wrong only wastes those reads: the page may hold anything by now, so every offset read
+// from it is bounded first. Measured on the same table: 0.1% filter, 23.5 -> 11.3 ms a
+// query, with the reads in place of prefetches.
 void prefetch_pages_ahead(Relation heap, BlockNumber block)
 {
     if (Page later = prefetch_hinted_page(heap, block + 2, HintedRelation::table))
-        __builtin_prefetch(static_cast<const char *>(later) + 64);
+        touch_buffer_line(static_cast<const char *>(later) + 64);
     Page next = prefetch_hinted_page(heap, block + 1, HintedRelation::table);
     if (next == nullptr)
         return;
     const OffsetNumber max_offset = Min(PageGetMaxOffsetNumber(next), MaxHeapTuplesPerPage);
     for (OffsetNumber offset = FirstOffsetNumber; offset <= max_offset; offset++)
-        prefetch_row(next, offset);
+        touch_row(next, offset);
 }
 
 // The rows of a locked heap page the snapshot sees, by the rules of a sequential scan's

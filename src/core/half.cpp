@@ -1,5 +1,6 @@
 #include "core/half.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/distance.h"
@@ -19,7 +20,7 @@ bool encode_half_row(const float *vector, std::size_t n, Half *out) noexcept
 {
     float largest = 0.0f;
     for (std::size_t i = 0; i < n; i++)
-        largest = std::fmax(largest, std::fabs(vector[i]));
+        largest = std::max(largest, std::fabs(vector[i]));  // no NaN: vectors hold none
     if (largest > kLargestHalf || (largest > 0.0f && largest < kSmallestFaithfulMaximum))
         return false;
     kernels().encode_half(vector, out, n);

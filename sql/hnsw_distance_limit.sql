@@ -122,3 +122,24 @@ RESET ROLE;
 DROP TABLE guarded;
 DROP FUNCTION tell;
 DROP ROLE regress_ann_reader;
+
+-- Under cosine the search ranks half-precision copies of the vectors and stops a margin past
+-- the bound. Here every row's first value lies between two halves, nearer the lower, so its
+-- copy ranks it farther than it is, past a bound half of them are within (the rows are 1e-6
+-- apart, halves 5e-4): they must all be found.
+CREATE TABLE around_bound (id int, v vector(2));
+INSERT INTO around_bound
+SELECT i, ARRAY[0.6998 - i * 1e-6, sin(acos(0.6998 - i * 1e-6))]::real[]::vector
+FROM generate_series(-50, 50) i;
+CREATE INDEX ON around_bound USING hnsw (v vector_cosine_ops) WITH (m = 4);
+SET enable_seqscan = off;
+SET hnsw.iterative_scan = relaxed_order;
+SET hnsw.ef_search = 10;
+SELECT (SELECT count(*) FROM around_bound WHERE (v <=> '[1,0]') + 0 < 0.3002) AS exact,
+       count(*) AS cached_once, (SELECT count(*) FROM (SELECT id FROM around_bound WHERE v <=> '[1,0]' < 0.3002
+                                 ORDER BY v <=> '[1,0]' LIMIT 100) t) AS cached
+FROM (SELECT id FROM around_bound WHERE v <=> '[1,0]' < 0.3002 ORDER BY v <=> '[1,0]' LIMIT 100) s;
+RESET hnsw.ef_search;
+RESET hnsw.iterative_scan;
+RESET enable_seqscan;
+DROP TABLE around_bound;

@@ -201,6 +201,14 @@ constexpr uint32 kPopsPerCostReview = 64;
 // 21 ms for the table (0.105 us a row).
 constexpr double kCheckCostInTableRows = 20.0;
 
+// How far beyond a cosine limit a search ranking half rows goes on. Cosine ranks unit vectors
+// by -(q . v) against a unit query; each value of a half row is within 2^-11 of its own
+// magnitude (2^-25 absolute when tiny), so the half distance is within 2^-11 + 2^-25 *
+// sqrt(dimensions) of the float one: under 5e-4 up to 16,000 dimensions. Twice that leaves
+// room for the two kernels' different float rounding. Rows past the limit that this lets
+// through are the executor's to drop: it checks the bound on every row.
+constexpr float kCosineHalfMargin = 1.0f / 1024.0f;
+
 // Whether an iterative scan may search on: hnsw.max_scan_tuples visits and the memory
 // bound (work_mem * hnsw.scan_mem_multiplier) are not used up.
 bool within_budget(const HnswScanState &state)
@@ -384,10 +392,11 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
     state.dimensions = static_cast<int>(meta.dimensions);
     state.m = meta.m;
     // A search that stops at a distance compares distances with the limit, which half rows
-    // would miss by their rounding: it reads floats from the pages.
+    // could miss by their rounding: it reads floats from the pages, except under cosine,
+    // whose half distances have a known bound (kCosineHalfMargin).
     double limit;
     const bool limited = state.filtered_search && scan_filter_distance_limit(state.filter, &limit);
-    state.cache = limited ? nullptr : hnsw_vector_cache(index, meta);
+    state.cache = limited && state.metric != IndexMetric::cosine ? nullptr : hnsw_vector_cache(index, meta);
     if (state.cache != nullptr)
         state.cache_epoch = state.cache->epoch;
     HnswGraphReader reader = scan_reader(scan, state);
@@ -397,8 +406,10 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             collect_results(state, state.search, reader);
         } else {
             state.filtered.attach(&state.search, &state.spill);
-            if (limited)
-                state.filtered.limit_distance(metric_distance_limit(state.metric, limit), ef);
+            if (limited) {
+                const float internal = metric_distance_limit(state.metric, limit);
+                state.filtered.limit_distance(state.cache != nullptr ? internal + kCosineHalfMargin : internal, ef);
+            }
             // The pass rate of this search alone decides on the table: a rescan (a nested
             // loop) may bring another filter value.
             state.filter->checks = 0;

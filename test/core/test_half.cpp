@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <limits>
 #include <random>
@@ -116,6 +119,29 @@ TEST(HalfKernels, MatchTheDecodedRow) {
             EXPECT_NEAR(variant.kernels->l1_half(query.data(), row.data(), n), l1, tolerance);
         }
     }
+}
+
+// A half row may end at the last byte of a mapped page; no kernel may read past its padding.
+// Here the next page is inaccessible, so such a read crashes the test.
+TEST(HalfKernels, ReadNothingPastThePaddedRow) {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void *mapping = mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(mapping, MAP_FAILED);
+    char *guard = static_cast<char *>(mapping) + page;
+    ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
+    for (const Variant &variant : available_variants()) {
+        for (std::size_t n = 1; n <= 100; ++n) {
+            SCOPED_TRACE(std::string(variant.name) + ", n = " + std::to_string(n));
+            Half *row = reinterpret_cast<Half *>(guard) - half_row_length(n);
+            const std::vector<float> ones(n, 1.0f);
+            ASSERT_TRUE(encode_half_row(ones.data(), n, row));
+            const float count = static_cast<float>(n);
+            EXPECT_EQ(variant.kernels->inner_product_half(ones.data(), row, n), count);
+            EXPECT_EQ(variant.kernels->l2_squared_half(ones.data(), row, n), 0.0f);
+            EXPECT_EQ(variant.kernels->l1_half(ones.data(), row, n), 0.0f);
+        }
+    }
+    munmap(mapping, 2 * page);
 }
 
 TEST(EncodeHalfRow, PadsWithZeros) {

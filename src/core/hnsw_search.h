@@ -45,13 +45,19 @@ public:
 
     // `ef` sizes the pool (start() grows it for a larger ef); `visited_hint` sizes the visited
     // set: the node count for DenseVisitedSet, the expected marks per layer for
-    // HashVisitedSet, for which expected_scan_visits() is a generous estimate.
+    // HashVisitedSet, for which expected_scan_visits() is a generous estimate. The visited
+    // set's memory may come from hooks of its own.
     HnswStatus init(const MemoryHooks &hooks, std::uint32_t ef, std::uint32_t visited_hint) noexcept
+    {
+        return init(hooks, ef, visited_hint, hooks);
+    }
+    HnswStatus init(const MemoryHooks &hooks, std::uint32_t ef, std::uint32_t visited_hint,
+                    const MemoryHooks &visited_hooks) noexcept
     {
         const HnswStatus status = pool_.init(hooks, ef < 1 ? 1 : ef);
         if (status != HnswStatus::ok)
             return status;
-        return visited_.init(hooks, visited_hint);
+        return visited_.init(visited_hooks, visited_hint);
     }
 
     void release() noexcept
@@ -59,6 +65,9 @@ public:
         pool_.release();
         visited_.release();
     }
+
+    // Gives the visited set's memory back alone; release() does it too, and either may follow.
+    void release_visited() noexcept { visited_.release(); }
 
     // Begins a search at `entry`, which sits on layers 0..entry_level; layers at or below
     // `wide_level` are searched `ef` wide. Fails only if a larger ef cannot be allocated.

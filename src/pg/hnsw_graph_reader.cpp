@@ -395,8 +395,12 @@ uint32 HnswGraphReader::read_heap_tids(uint64 id, ItemPointerData **out, uint32 
                     // The slot holds another vector than the one ranked. Should the cache
                     // still hold the old one (VACUUM was cancelled before it moved the
                     // freed generation on), later scans rank by the page's from now on.
-                    if (cache_ != nullptr && cache_->epoch == cache_epoch_)
-                        hnsw_cache_vector(cache_, id, half ? half_row_ : nullptr, PageGetMaxOffsetNumber(page));
+                    if (cache_ != nullptr && cache_->epoch == cache_epoch_) {
+                        if (half)
+                            hnsw_cache_vector(cache_, id, half_row_, PageGetMaxOffsetNumber(page));
+                        else
+                            hnsw_forget_cached_vector(cache_, id);
+                    }
                     element = nullptr;
                 } else if (distance != nullptr) {
                     *distance = half ? metric_distance(metric_, query, vector, layout_.dimensions()) : ranked_now;

@@ -143,14 +143,15 @@ HnswGraphReader scan_reader(IndexScanDesc scan, HnswScanState &state)
     return reader;
 }
 
-// Makes room for `count` TIDs in `*tids`, dropping what it held.
-void reserve_tids(ItemPointerData **tids, uint32 *capacity, uint32 count)
+// Makes room for `count` items in `*items`, dropping what it held.
+template <typename T>
+void reserve(T **items, uint32 *capacity, uint32 count)
 {
     if (count <= *capacity)
         return;
-    if (*tids != nullptr)
-        pfree(*tids);
-    *tids = static_cast<ItemPointerData *>(palloc_extended(sizeof(ItemPointerData) * count, MCXT_ALLOC_HUGE));
+    if (*items != nullptr)
+        pfree(*items);
+    *items = static_cast<T *>(palloc_extended(sizeof(T) * count, MCXT_ALLOC_HUGE));
     *capacity = count;
 }
 
@@ -173,12 +174,7 @@ template <typename Results>
 void collect_results(HnswScanState &state, const Results &search, HnswGraphReader &reader)
 {
     const uint32 results = search.result_count();
-    if (results > state.batch_capacity) {
-        if (state.batch != nullptr)
-            pfree(state.batch);
-        state.batch = static_cast<BatchEntry *>(palloc(sizeof(BatchEntry) * results));
-        state.batch_capacity = results;
-    }
+    reserve(&state.batch, &state.batch_capacity, results);
     uint32 rows = 0;
     for (uint32 i = 0; i < results; i++) {
         BatchEntry &entry = state.batch[i];
@@ -189,7 +185,7 @@ void collect_results(HnswScanState &state, const Results &search, HnswGraphReade
         entry.row_count = rows - entry.first_row;
     }
     std::sort(state.batch, state.batch + results, nearer);
-    reserve_tids(&state.heap_tids, &state.heap_tid_capacity, rows);
+    reserve(&state.heap_tids, &state.heap_tid_capacity, rows);
     state.heap_tid_count = 0;
     state.next = 0;
     for (uint32 i = 0; i < results; i++) {
@@ -354,7 +350,7 @@ void rank_table(IndexScanDesc scan, HnswScanState &state)
     uint32 count;
     scan_filter_rank_all(state.filter, scan, state.metric, state.query, state.dimensions,
                          state.filtered.distance_limit(), &rows, &count);
-    reserve_tids(&state.heap_tids, &state.heap_tid_capacity, count);
+    reserve(&state.heap_tids, &state.heap_tid_capacity, count);
     for (uint32 i = 0; i < count; i++)
         state.heap_tids[i] = rows[i].heap_tid;
     pfree(rows);
@@ -388,6 +384,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         return;
     }
 
+    state.filtered_search = state.filter != nullptr && state.mode != HnswIterativeScan::off;
     // Sized once per scan; start() grows the pool if a rescan brings a larger ef_search.
     const uint32 ef = static_cast<uint32>(hnsw_ef_search);
     if (!state.search_ready) {
@@ -395,7 +392,7 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
         // filtered search visits several times that (a 10% filter some 6,500 nodes on
         // GloVe-100 at ef_search 40), and growing the set by doubling cost it 3%.
         uint32 visited_hint = ef * 2 * static_cast<uint32>(meta.m);
-        if (state.filter != nullptr && state.mode != HnswIterativeScan::off)
+        if (state.filtered_search)
             visited_hint = Min(4 * visited_hint, static_cast<uint32>(hnsw_max_scan_tuples));
         state.visited_guard = static_cast<VisitedGuard *>(palloc(sizeof(VisitedGuard)));
         state.visited_guard->search = &state.search;
@@ -410,7 +407,6 @@ void run_search(IndexScanDesc scan, HnswScanState &state)
             ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory in hnsw scan")));
         state.search_ready = true;
     }
-    state.filtered_search = state.filter != nullptr && state.mode != HnswIterativeScan::off;
     state.table_fallback = state.filtered_search && IsMVCCSnapshot(scan->xs_snapshot) &&
                            scan_filter_can_rank_all(scan->heapRelation, index);
     state.search.spill_into(state.mode != HnswIterativeScan::off ? &state.spill : nullptr);

@@ -149,11 +149,6 @@ void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const core::Half *row,
     IndexCache &entry = *reinterpret_cast<IndexCache *>(cache);
     const BlockNumber block = static_cast<BlockNumber>(id >> 16);
     const uint32 offset = static_cast<uint32>(id & 0xFFFF);
-    if (row == nullptr) {
-        if (core::Half *slot = const_cast<core::Half *>(hnsw_cached_slot(cache, id)))
-            slot[0] = kHnswMissingHalf;
-        return;
-    }
     if (offset < FirstOffsetNumber || offset > page_slots || !cover(entry, block))
         return;
     HnswCachedPage &cached = cache->pages[block];
@@ -176,6 +171,13 @@ void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const core::Half *row,
         account(entry, bytes, freed);
     }
     memcpy(cached.rows + (offset - 1) * row_length, row, sizeof(core::Half) * row_length);
+}
+
+void hnsw_forget_cached_vector(HnswVectorCache *cache, uint64 id)
+{
+    // The cache's own memory, handed out read-only to the scans that rank from it.
+    if (core::Half *slot = const_cast<core::Half *>(hnsw_cached_slot(cache, id)))
+        slot[0] = kHnswMissingHalf;
 }
 
 }  // namespace ann::pg

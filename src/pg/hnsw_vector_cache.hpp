@@ -74,8 +74,10 @@ inline bool hnsw_cached_vector_present(const core::Half *slot)
 }
 
 // Keeps `row`, the half row of the vector just read from element `id` on its share-locked
-// page of `page_slots` slots, if the size bound leaves room; with no row, empties the
-// element's slot.
+// page of `page_slots` slots, if the size bound leaves room.
 void hnsw_cache_vector(HnswVectorCache *cache, uint64 id, const core::Half *row, OffsetNumber page_slots);
+
+// Empties the slot of element `id`, whose vector has no half row, so that scans read its page.
+void hnsw_forget_cached_vector(HnswVectorCache *cache, uint64 id);
 
 }  // namespace ann::pg
